@@ -1,0 +1,527 @@
+"""The event store over a SQL database, shared by the SQLite and PostgreSQL adapters.
+
+Writes go through one group-commit writer thread per store; reads run in a small
+thread pool, so no database call ever blocks the event loop. What differs between
+databases (connections, locking, placeholders, notifications) lives in a Dialect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import msgspec
+
+from ironstar.eventstore.codec import EventRegistry
+from ironstar.eventstore.errors import (
+    DuplicateEventId,
+    EventStoreError,
+    InvalidAppend,
+    StoreClosed,
+    StoreUnavailable,
+    WrongExpectedVersion,
+)
+from ironstar.eventstore.groupcommit import GroupCommitWriter
+from ironstar.eventstore.model import (
+    ALL_EVENTS,
+    ANY,
+    NO_STREAM,
+    STREAM_EXISTS,
+    AppendResult,
+    EventFilter,
+    EventMetadata,
+    ExpectedVersion,
+    LoadedStream,
+    NewEvent,
+    RecordedEvent,
+    Snapshot,
+    check_expected_version,
+    stream_type_of,
+)
+from ironstar.eventstore.wakeup import Wakeup
+
+MAX_EVENTS_PER_APPEND = 10_000
+_NO_LIMIT = 2**62
+_json = msgspec.json.Decoder()
+
+
+class Dialect(Protocol):
+    """What one database needs to say differently."""
+
+    name: str
+    event_id_expr: str  # the event id column read back as text
+    event_id_param: str  # a placeholder comparing with the event id column
+    payload_expr: str  # the payload column read back as JSON text or bytes
+    operational_errors: tuple[type[BaseException], ...]
+
+    def connect_writer(self) -> Any: ...
+    def reading(self) -> contextlib.AbstractContextManager[Any]: ...
+    def migrate(self) -> list[str]: ...
+    def begin_write(self, conn: Any) -> None:
+        """Start the write transaction, serialising writers across processes."""
+        ...
+    def insert_events(self, conn: Any, rows: list[tuple[Any, ...]]) -> int:
+        """Insert rows (all columns but position) at the next positions; return the first."""
+        ...
+    def before_commit(self, conn: Any, last_position: int) -> None:
+        """last_position is 0 when the batch wrote no event."""
+        ...
+    def after_rollback(self) -> None: ...
+    def is_unique_violation(self, exc: BaseException, column: str) -> bool: ...
+    def sql(self, text: str) -> str:
+        """Turn the shared '?' placeholders into the driver's."""
+        ...
+    def start_listener(self, wakeup: Wakeup) -> None: ...
+    def close(self) -> None: ...
+
+
+class _AppendRequest:
+    __slots__ = ("expected", "metadata", "rows", "stream_id", "stream_type")
+
+    def __init__(
+        self,
+        stream_id: str,
+        stream_type: str,
+        rows: list[tuple[str, str, int, bytes, Any]],
+        expected: ExpectedVersion,
+        metadata: EventMetadata,
+    ) -> None:
+        self.stream_id = stream_id
+        self.stream_type = stream_type
+        self.rows = rows  # (event_id, event_type, event_version, payload, data)
+        self.expected = expected
+        self.metadata = metadata
+
+
+class _SnapshotRequest:
+    __slots__ = ("schema_version", "state", "stream_id", "stream_version")
+
+    def __init__(self, stream_id: str, stream_version: int, schema_version: int, state: bytes):
+        self.stream_id = stream_id
+        self.stream_version = stream_version
+        self.schema_version = schema_version
+        self.state = state
+
+
+def _check_version(stream_id: str, expected: ExpectedVersion, current: int) -> None:
+    if expected is ANY:
+        return
+    if expected is NO_STREAM:
+        ok = current == 0
+    elif expected is STREAM_EXISTS:
+        ok = current > 0
+    else:
+        ok = current == expected
+    if not ok:
+        raise WrongExpectedVersion(stream_id, expected, current)
+
+
+class SqlEventStore:
+    """Implements the EventStore port for any Dialect."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        registry: EventRegistry,
+        *,
+        poll_interval: float = 0.25,
+        read_threads: int = 4,
+    ) -> None:
+        self._dialect = dialect
+        self._registry = registry
+        self._poll_interval = poll_interval
+        self._wakeup = Wakeup()
+        self._sql = _Statements(dialect)
+        self._writer_conn: Any = None
+        self.applied_migrations = dialect.migrate()
+        self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix=f"{dialect.name}-read")
+        self._writer = GroupCommitWriter(self._handle_batch, name=f"{dialect.name}-writer")
+        self._closed = False
+        dialect.start_listener(self._wakeup)
+
+    @property
+    def registry(self) -> EventRegistry:
+        return self._registry
+
+    # ---- writing -------------------------------------------------------------------
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion,
+        metadata: EventMetadata | None = None,
+    ) -> AppendResult:
+        stream_type = stream_type_of(stream_id)
+        expected = check_expected_version(expected_version)
+        if not events:
+            raise InvalidAppend("an append needs at least one event")
+        if len(events) > MAX_EVENTS_PER_APPEND:
+            raise InvalidAppend(f"at most {MAX_EVENTS_PER_APPEND} events per append")
+        if metadata is None:
+            metadata = EventMetadata()
+        elif not isinstance(metadata, EventMetadata):
+            raise InvalidAppend("metadata must be an EventMetadata")
+        rows = []
+        seen: set[str] = set()
+        for event in events:
+            if not isinstance(event, NewEvent):
+                raise InvalidAppend(f"expected NewEvent, got {type(event).__name__}")
+            if event.event_id in seen:
+                raise InvalidAppend(f"event id {event.event_id} appears twice in one append")
+            seen.add(event.event_id)
+            name, version, payload = self._registry.encode(event.data)
+            rows.append((event.event_id, name, version, payload, event.data))
+        request = _AppendRequest(stream_id, stream_type, rows, expected, metadata)
+        result: AppendResult = await self._writer.submit(request)
+        return result
+
+    async def save_snapshot(
+        self, stream_id: str, stream_version: int, schema_version: int, state: bytes
+    ) -> None:
+        stream_type_of(stream_id)
+        if stream_version < 1:
+            raise InvalidAppend("a snapshot needs a stream version of at least 1")
+        await self._writer.submit(
+            _SnapshotRequest(stream_id, stream_version, schema_version, bytes(state))
+        )
+
+    def _handle_batch(self, requests: Sequence[Any]) -> list[Any]:
+        """Runs on the writer thread: one transaction for the whole batch."""
+        dialect = self._dialect
+        try:
+            conn = self._connection()
+            dialect.begin_write(conn)
+        except dialect.operational_errors as exc:
+            self._drop_connection()
+            return [StoreUnavailable(f"cannot start a write: {exc}")] * len(requests)
+        now = time.time()
+        outcomes: list[Any] = []
+        last_position = 0
+        isolate = len(requests) > 1
+        try:
+            for request in requests:
+                if isolate:
+                    conn.execute("SAVEPOINT request")
+                try:
+                    outcome = self._apply(conn, request, now)
+                except Exception as exc:
+                    if not isolate:
+                        raise
+                    conn.execute("ROLLBACK TO SAVEPOINT request")
+                    outcome = self._translate(exc, request)
+                if isolate:
+                    conn.execute("RELEASE SAVEPOINT request")
+                if isinstance(outcome, AppendResult) and outcome.written:
+                    last_position = outcome.last_position
+                outcomes.append(outcome)
+            dialect.before_commit(conn, last_position)
+            conn.execute("COMMIT")
+        except Exception as exc:
+            dialect.after_rollback()
+            self._rollback(conn)
+            if not isolate:
+                return [self._translate(exc, requests[0])]
+            failure = StoreUnavailable(f"commit failed: {exc}")
+            return [o if isinstance(o, EventStoreError) else failure for o in outcomes] + [
+                failure
+            ] * (len(requests) - len(outcomes))
+        if last_position:
+            self._wakeup.notify()
+        return outcomes
+
+    def _apply(self, conn: Any, request: Any, now: float) -> Any:
+        if isinstance(request, _SnapshotRequest):
+            conn.execute(
+                self._sql.upsert_snapshot,
+                (request.stream_id, request.stream_version, request.schema_version,
+                 request.state, now),
+            )
+            return None
+        # One statement answers both: where the stream is, and whether this is a retry.
+        current, owner = conn.execute(
+            self._sql.version_and_owner, (request.stream_id, request.rows[0][0])
+        ).fetchone()
+        if owner is not None:
+            return self._recognise_retry(conn, request, owner)
+        current = current or 0
+        _check_version(request.stream_id, request.expected, current)
+        transaction_id = str(uuid.uuid4())
+        meta = request.metadata
+        params = [
+            (event_id, request.stream_id, request.stream_type, current + offset, name, version,
+             payload, meta.user_id, meta.causation_id, meta.correlation_id, transaction_id, now)
+            for offset, (event_id, name, version, payload, _) in enumerate(request.rows, 1)
+        ]
+        first_position = self._dialect.insert_events(conn, params)
+        count = len(params)
+        return AppendResult(
+            stream_id=request.stream_id,
+            first_version=current + 1,
+            last_version=current + count,
+            first_position=first_position,
+            last_position=first_position + count - 1,
+            transaction_id=transaction_id,
+            written=True,
+        )
+
+    def _recognise_retry(self, conn: Any, request: _AppendRequest, owner: str) -> AppendResult:
+        """Same ids again: succeed without writing if it is truly the same append."""
+        event_id = request.rows[0][0]
+        if owner != request.stream_id:
+            raise DuplicateEventId(event_id, f"it belongs to stream {owner!r}")
+        stream_id = owner
+        first_version = conn.execute(self._sql.version_of_event, (event_id,)).fetchone()[0]
+        expected = request.expected
+        if (expected is NO_STREAM and first_version != 1) or (
+            isinstance(expected, int) and first_version != expected + 1
+        ):
+            raise DuplicateEventId(
+                event_id, f"it was appended at version {first_version} under another expectation"
+            )
+        stored = conn.execute(
+            self._sql.retry_rows,
+            (stream_id, first_version, first_version + len(request.rows) - 1),
+        ).fetchall()
+        if len(stored) != len(request.rows):
+            raise DuplicateEventId(event_id, "the earlier append had different events")
+        for (sid, name, version, payload, _), row in zip(request.rows, stored, strict=True):
+            if (sid, name, version) != (row[0], row[1], row[2]) or _json.decode(
+                payload
+            ) != _json.decode(row[3]):
+                raise DuplicateEventId(sid, "the same id was stored with different content")
+        return AppendResult(
+            stream_id=stream_id,
+            first_version=first_version,
+            last_version=first_version + len(stored) - 1,
+            first_position=stored[0][4],
+            last_position=stored[-1][4],
+            transaction_id=stored[0][5],
+            written=False,
+        )
+
+    def _translate(self, exc: BaseException, request: Any) -> BaseException:
+        if isinstance(exc, EventStoreError):
+            return exc
+        if isinstance(request, _AppendRequest):
+            if self._dialect.is_unique_violation(exc, "event_id"):
+                return DuplicateEventId("(one of this append's)", "an event id is already stored")
+            if self._dialect.is_unique_violation(exc, "stream_version"):
+                return WrongExpectedVersion(request.stream_id, request.expected, -1)
+        if isinstance(exc, self._dialect.operational_errors):
+            self._drop_connection()
+            return StoreUnavailable(str(exc))
+        return exc
+
+    def _connection(self) -> Any:
+        if self._writer_conn is None:
+            self._writer_conn = self._dialect.connect_writer()
+        return self._writer_conn
+
+    def _drop_connection(self) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _rollback(self, conn: Any) -> None:
+        try:
+            conn.execute("ROLLBACK")
+        except Exception:
+            self._drop_connection()
+
+    # ---- reading -------------------------------------------------------------------
+
+    async def _read(self, fn: Any, *args: Any) -> Any:
+        if self._closed:
+            raise StoreClosed("the event store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, fn, *args)
+
+    def _to_events(self, rows: list[Any]) -> list[RecordedEvent]:
+        decode = self._registry.decode
+        return [
+            RecordedEvent(
+                pos, sid, stype, sver, eid, etype, ever, decode(etype, ever, payload),
+                EventMetadata(uid, cause, corr, txid), rec,
+            )
+            for pos, sid, stype, sver, eid, etype, ever, payload, uid, cause, corr, txid, rec
+            in rows
+        ]
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._dialect.reading() as conn:
+            return list(conn.execute(sql, params).fetchall())
+
+    def _read_stream_sync(self, stream_id: str, from_version: int, limit: int) -> list[Any]:
+        return self._to_events(self._query(self._sql.read_stream, (stream_id, from_version, limit)))
+
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        stream_type_of(stream_id)
+        result: list[RecordedEvent] = await self._read(
+            self._read_stream_sync, stream_id, max(from_version, 1),
+            _NO_LIMIT if limit is None else max(limit, 0),
+        )
+        return result
+
+    def _read_all_sync(self, after: int, limit: int, filter: EventFilter) -> list[RecordedEvent]:
+        sql, params = self._sql.read_all(after, limit, filter)
+        return self._to_events(self._query(sql, params))
+
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, filter: EventFilter = ALL_EVENTS
+    ) -> list[RecordedEvent]:
+        result: list[RecordedEvent] = await self._read(
+            self._read_all_sync, max(after_position, 0), max(limit, 0), filter
+        )
+        return result
+
+    def _scalar(self, sql: str, params: Sequence[Any]) -> Any:
+        rows = self._query(sql, params)
+        return rows[0][0] if rows else None
+
+    async def stream_version(self, stream_id: str) -> int:
+        stream_type_of(stream_id)
+        version = await self._read(self._scalar, self._sql.stream_version, (stream_id,))
+        return int(version or 0)
+
+    async def streams_of_type(self, stream_type: str) -> list[str]:
+        rows = await self._read(self._query, self._sql.streams_of_type, (stream_type,))
+        return [row[0] for row in rows]
+
+    async def head_position(self) -> int:
+        return int(await self._read(self._scalar, self._sql.head, ()) or 0)
+
+    async def stats(self) -> list[tuple[str, str, int]]:
+        """(stream type, event type, count) for every combination present."""
+        rows = await self._read(self._query, self._sql.stats, ())
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def _snapshot_sync(self, stream_id: str, schema_version: int) -> Snapshot | None:
+        rows = self._query(self._sql.snapshot, (stream_id,))
+        if not rows or rows[0][1] != schema_version:
+            return None
+        version, schema, state, recorded = rows[0]
+        return Snapshot(stream_id, version, schema, bytes(state), recorded)
+
+    async def load_snapshot(self, stream_id: str, schema_version: int) -> Snapshot | None:
+        stream_type_of(stream_id)
+        result: Snapshot | None = await self._read(self._snapshot_sync, stream_id, schema_version)
+        return result
+
+    def _load_sync(self, stream_id: str, schema_version: int) -> LoadedStream:
+        snapshot = self._snapshot_sync(stream_id, schema_version)
+        after = snapshot.stream_version if snapshot else 0
+        events = self._read_stream_sync(stream_id, after + 1, _NO_LIMIT)
+        return LoadedStream(stream_id, snapshot, events)
+
+    async def load(self, stream_id: str, schema_version: int) -> LoadedStream:
+        stream_type_of(stream_id)
+        result: LoadedStream = await self._read(self._load_sync, stream_id, schema_version)
+        return result
+
+    async def subscribe(
+        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS, batch_size: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        """History then live, in position order. Commit order equals position order in
+        every dialect (writers are serialised), so reading forward never skips a late
+        commit; waking on a notification only shortens the wait."""
+        position = after_position
+        while not self._closed:
+            seen = self._wakeup.counter
+            page = await self.read_all(position, batch_size, filter)
+            for event in page:
+                position = event.position
+                yield event
+            if len(page) < batch_size:
+                await self._wakeup.wait(seen, self._poll_interval)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._wakeup.notify()
+        await asyncio.get_running_loop().run_in_executor(None, self._close_sync)
+
+    def _close_sync(self) -> None:
+        self._writer.close()
+        self._drop_connection()
+        self._readers.shutdown(wait=True)
+        self._dialect.close()
+
+
+class _Statements:
+    """The SQL every dialect shares, with its placeholders already converted."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        s = dialect.sql
+        cols = self.event_columns = (
+            f"position, stream_id, stream_type, stream_version, {dialect.event_id_expr}, "
+            f"event_type, event_version, {dialect.payload_expr}, user_id, causation_id, "
+            "correlation_id, transaction_id, recorded_at"
+        )
+        self._dialect = dialect
+        self.stream_version = s(
+            "SELECT stream_version FROM events WHERE stream_id = ? "
+            "ORDER BY stream_version DESC LIMIT 1"
+        )
+        self.version_and_owner = s(
+            f"SELECT ({self.stream_version}), "
+            f"(SELECT stream_id FROM events WHERE event_id = {dialect.event_id_param})"
+        )
+        self.version_of_event = s(
+            f"SELECT stream_version FROM events WHERE event_id = {dialect.event_id_param}"
+        )
+        self.retry_rows = s(
+            f"SELECT {dialect.event_id_expr}, event_type, event_version, {dialect.payload_expr}, "
+            "position, transaction_id FROM events "
+            "WHERE stream_id = ? AND stream_version BETWEEN ? AND ? ORDER BY stream_version"
+        )
+        self.read_stream = s(
+            f"SELECT {cols} FROM events WHERE stream_id = ? AND stream_version >= ? "
+            "ORDER BY stream_version LIMIT ?"
+        )
+        self.streams_of_type = s(
+            "SELECT stream_id FROM events WHERE stream_type = ? AND stream_version = 1 "
+            "ORDER BY stream_id"
+        )
+        self.head = "SELECT coalesce(max(position), 0) FROM events"
+        self.stats = (
+            "SELECT stream_type, event_type, count(*) FROM events "
+            "GROUP BY stream_type, event_type ORDER BY stream_type, event_type"
+        )
+        self.snapshot = s(
+            "SELECT stream_version, schema_version, state, recorded_at FROM snapshots "
+            "WHERE stream_id = ?"
+        )
+        self.upsert_snapshot = s(
+            "INSERT INTO snapshots (stream_id, stream_version, schema_version, state, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET "
+            "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
+            "state = excluded.state, recorded_at = excluded.recorded_at "
+            "WHERE excluded.stream_version >= snapshots.stream_version "
+            "OR excluded.schema_version <> snapshots.schema_version"
+        )
+
+    def read_all(self, after: int, limit: int, filter: EventFilter) -> tuple[str, list[Any]]:
+        where = ["position > ?"]
+        params: list[Any] = [after]
+        for column, values in (("stream_type", filter.stream_types),
+                               ("event_type", filter.event_types)):
+            if values:
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        params.append(limit)
+        sql = (
+            f"SELECT {self.event_columns} FROM events WHERE {' AND '.join(where)} "
+            "ORDER BY position LIMIT ?"
+        )
+        return self._dialect.sql(sql), params
+
