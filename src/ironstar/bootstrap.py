@@ -25,9 +25,7 @@ def open_event_store(settings: Settings, registry: EventRegistry | None = None) 
     if settings.uses_postgres:
         from ironstar.eventstore.postgres import open_postgres_store
 
-        return open_postgres_store(
-            settings.database_url, registry, schema=settings.postgres_schema
-        )
+        return open_postgres_store(settings.database_url, registry, schema=settings.postgres_schema)
     from ironstar.eventstore.sqlite import open_sqlite_store
 
     return open_sqlite_store(

@@ -15,8 +15,9 @@ from ironstar.bootstrap import build_registry, open_event_store
 from ironstar.eventstore.model import EventFilter, RecordedEvent
 from ironstar.settings import Settings
 
-app = typer.Typer(help="Ironstar: scientific data analysis with a complete history.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Ironstar: scientific data analysis with a complete history.", no_args_is_help=True
+)
 events_app = typer.Typer(help="Inspect the event store.", no_args_is_help=True)
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 app.add_typer(events_app, name="events")

@@ -35,7 +35,9 @@ class Settings:
         env = dict(os.environ if env is None else env)
         sync = env.get("IRONSTAR_SQLITE_SYNCHRONOUS", "FULL").upper()
         if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"IRONSTAR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {sync!r}")
+            raise ValueError(
+                f"IRONSTAR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {sync!r}"
+            )
         return cls(
             data_dir=Path(env.get("IRONSTAR_DATA_DIR", "data")),
             database_url=env.get("IRONSTAR_DATABASE_URL", ""),

@@ -25,7 +25,7 @@ class _Entry:
         self.name = name
         self.cls = cls
         self.version = version
-        self.decoder = msgspec.json.Decoder(cls)
+        self.decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(cls)
         self.upcasters: dict[int, Upcaster] = {}
 
 
@@ -104,7 +104,9 @@ class EventRegistry:
             try:
                 return entry.decoder.decode(payload)
             except msgspec.ValidationError as exc:
-                raise EventEncodingError(f"stored {name} v{version} does not decode: {exc}") from None
+                raise EventEncodingError(
+                    f"stored {name} v{version} does not decode: {exc}"
+                ) from None
         return self._upcast(entry, version, payload)
 
     def _upcast(self, entry: _Entry, version: int, payload: bytes | str) -> Any:
@@ -116,7 +118,9 @@ class EventRegistry:
         for step in range(version, entry.version):
             upcast = entry.upcasters.get(step)
             if upcast is None:
-                raise EventEncodingError(f"no upcaster for {entry.name} from v{step} to v{step + 1}")
+                raise EventEncodingError(
+                    f"no upcaster for {entry.name} from v{step} to v{step + 1}"
+                )
             data = upcast(data)
         try:
             return msgspec.convert(data, entry.cls)

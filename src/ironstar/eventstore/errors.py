@@ -25,9 +25,7 @@ class WrongExpectedVersion(EventStoreError):
     code = "wrong_expected_version"
 
     def __init__(self, stream_id: str, expected: object, actual: int) -> None:
-        super().__init__(
-            f"stream {stream_id!r} is at version {actual}, expected {expected}"
-        )
+        super().__init__(f"stream {stream_id!r} is at version {actual}, expected {expected}")
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual

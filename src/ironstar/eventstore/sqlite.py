@@ -37,7 +37,7 @@ class SqliteDialect:
     event_id_expr = "event_id"
     event_id_param = "?"
     payload_expr = "payload"
-    operational_errors = (sqlite3.OperationalError, sqlite3.DatabaseError)
+    operational_errors: tuple[type[BaseException], ...] = (sqlite3.OperationalError,)
     _insert = (
         "INSERT INTO events (position, event_id, stream_id, stream_type, stream_version, "
         "event_type, event_version, payload, user_id, causation_id, correlation_id, "
@@ -120,9 +120,7 @@ class SqliteDialect:
     def insert_events(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
         first: int = conn.execute(self._insert_first, rows[0]).fetchone()[0]
         if len(rows) > 1:
-            conn.executemany(
-                self._insert, [(first + i, *row) for i, row in enumerate(rows[1:], 1)]
-            )
+            conn.executemany(self._insert, [(first + i, *row) for i, row in enumerate(rows[1:], 1)])
         return first
 
     def before_commit(self, conn: Any, last_position: int) -> None:

@@ -65,17 +65,21 @@ class Dialect(Protocol):
     def begin_write(self, conn: Any) -> None:
         """Start the write transaction, serialising writers across processes."""
         ...
+
     def insert_events(self, conn: Any, rows: list[tuple[Any, ...]]) -> int:
         """Insert rows (all columns but position) at the next positions; return the first."""
         ...
+
     def before_commit(self, conn: Any, last_position: int) -> None:
         """last_position is 0 when the batch wrote no event."""
         ...
+
     def after_rollback(self) -> None: ...
     def is_unique_violation(self, exc: BaseException, column: str) -> bool: ...
     def sql(self, text: str) -> str:
         """Turn the shared '?' placeholders into the driver's."""
         ...
+
     def start_listener(self, wakeup: Wakeup) -> None: ...
     def close(self) -> None: ...
 
@@ -239,8 +243,13 @@ class SqlEventStore:
         if isinstance(request, _SnapshotRequest):
             conn.execute(
                 self._sql.upsert_snapshot,
-                (request.stream_id, request.stream_version, request.schema_version,
-                 request.state, now),
+                (
+                    request.stream_id,
+                    request.stream_version,
+                    request.schema_version,
+                    request.state,
+                    now,
+                ),
             )
             return None
         # One statement answers both: where the stream is, and whether this is a retry.
@@ -254,8 +263,20 @@ class SqlEventStore:
         transaction_id = str(uuid.uuid4())
         meta = request.metadata
         params = [
-            (event_id, request.stream_id, request.stream_type, current + offset, name, version,
-             payload, meta.user_id, meta.causation_id, meta.correlation_id, transaction_id, now)
+            (
+                event_id,
+                request.stream_id,
+                request.stream_type,
+                current + offset,
+                name,
+                version,
+                payload,
+                meta.user_id,
+                meta.causation_id,
+                meta.correlation_id,
+                transaction_id,
+                now,
+            )
             for offset, (event_id, name, version, payload, _) in enumerate(request.rows, 1)
         ]
         first_position = self._dialect.insert_events(conn, params)
@@ -344,14 +365,23 @@ class SqlEventStore:
         return await loop.run_in_executor(self._readers, fn, *args)
 
     def _to_events(self, rows: list[Any]) -> list[RecordedEvent]:
+        # Hot path (catch-up reads): positional construction, no per-row attribute lookups.
         decode = self._registry.decode
+        event, meta = RecordedEvent, EventMetadata
         return [
-            RecordedEvent(
-                pos, sid, stype, sver, eid, etype, ever, decode(etype, ever, payload),
-                EventMetadata(uid, cause, corr, txid), rec,
+            event(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                decode(r[5], r[6], r[7]),
+                meta(r[8], r[9], r[10], r[11]),
+                r[12],
             )
-            for pos, sid, stype, sver, eid, etype, ever, payload, uid, cause, corr, txid, rec
-            in rows
+            for r in rows
         ]
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
@@ -366,7 +396,9 @@ class SqlEventStore:
     ) -> list[RecordedEvent]:
         stream_type_of(stream_id)
         result: list[RecordedEvent] = await self._read(
-            self._read_stream_sync, stream_id, max(from_version, 1),
+            self._read_stream_sync,
+            stream_id,
+            max(from_version, 1),
             _NO_LIMIT if limit is None else max(limit, 0),
         )
         return result
@@ -513,8 +545,10 @@ class _Statements:
     def read_all(self, after: int, limit: int, filter: EventFilter) -> tuple[str, list[Any]]:
         where = ["position > ?"]
         params: list[Any] = [after]
-        for column, values in (("stream_type", filter.stream_types),
-                               ("event_type", filter.event_types)):
+        for column, values in (
+            ("stream_type", filter.stream_types),
+            ("event_type", filter.event_types),
+        ):
             if values:
                 where.append(f"{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
@@ -524,4 +558,3 @@ class _Statements:
             "ORDER BY position LIMIT ?"
         )
         return self._dialect.sql(sql), params
-

@@ -31,8 +31,8 @@ class Wakeup:
             except RuntimeError:  # that loop is closed; its waiter is gone
                 pass
 
-    async def wait(self, seen: int, timeout: float) -> None:
-        """Return when the counter moves past ``seen`` or after ``timeout`` seconds."""
+    async def wait(self, seen: int, max_wait: float) -> None:
+        """Return when the counter moves past ``seen`` or after ``max_wait`` seconds."""
         event = asyncio.Event()
         key = (asyncio.get_running_loop(), event)
         with self._lock:
@@ -40,7 +40,7 @@ class Wakeup:
                 return
             self._waiters.add(key)
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            await asyncio.wait_for(event.wait(), max_wait)
         except TimeoutError:
             pass
         finally:
