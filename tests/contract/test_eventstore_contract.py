@@ -434,3 +434,22 @@ async def test_empty_appends_and_bad_event_ids_are_rejected(store: SqlEventStore
 
 def test_registry_is_shared_by_the_contract() -> None:
     assert contract_registry().names() == ["Noted", "Opaque", "Renamed"]
+
+
+async def test_find_event_by_id(store: SqlEventStore) -> None:
+    event = NewEvent(Noted("findme"))
+    result = await store.append("note:f", [event], NO_STREAM)
+    found = await store.find_event(event.event_id)
+    assert found is not None and found.position == result.first_position
+    assert found.data == Noted("findme")
+    assert await store.find_event(str(uuid.uuid4())) is None
+
+
+async def test_subscribe_batches_pages_in_order(store: SqlEventStore) -> None:
+    await store.append("note:p", noted(*"abcdefg"), NO_STREAM)
+    pages = []
+    async for page in store.subscribe_batches(0, batch_size=3):
+        pages.append([e.data.text for e in page])
+        if sum(len(p) for p in pages) == 7:
+            break
+    assert pages == [["a", "b", "c"], ["d", "e", "f"], ["g"]]

@@ -53,6 +53,14 @@ class EventStore(Protocol):
         """History after ``after_position``, then live events, in global order."""
         ...
 
+    def subscribe_batches(
+        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """Like subscribe, a page at a time (for projections that write per batch)."""
+        ...
+
+    async def find_event(self, event_id: str) -> RecordedEvent | None: ...
+
     async def save_snapshot(
         self, stream_id: str, stream_version: int, schema_version: int, state: bytes
     ) -> None: ...

@@ -459,21 +459,37 @@ class SqlEventStore:
         result: LoadedStream = await self._read(self._load_sync, stream_id, schema_version)
         return result
 
-    async def subscribe(
+    async def subscribe_batches(
         self, after_position: int = 0, filter: EventFilter = ALL_EVENTS, batch_size: int = 1000
-    ) -> AsyncIterator[RecordedEvent]:
-        """History then live, in position order. Commit order equals position order in
-        every dialect (writers are serialised), so reading forward never skips a late
-        commit; waking on a notification only shortens the wait."""
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """History then live, in pages, in position order. Commit order equals position
+        order in every dialect (writers are serialised), so reading forward never skips
+        a late commit; a wake-up only shortens the wait before the next read."""
         position = after_position
         while not self._closed:
             seen = self._wakeup.counter
             page = await self.read_all(position, batch_size, filter)
-            for event in page:
-                position = event.position
-                yield event
+            if page:
+                position = page[-1].position
+                yield page
             if len(page) < batch_size:
                 await self._wakeup.wait(seen, self._poll_interval)
+
+    async def subscribe(
+        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS, batch_size: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        async for page in self.subscribe_batches(after_position, filter, batch_size):
+            for event in page:
+                yield event
+
+    def _find_event_sync(self, event_id: str) -> RecordedEvent | None:
+        events = self._to_events(self._query(self._sql.event_by_id, (event_id,)))
+        return events[0] if events else None
+
+    async def find_event(self, event_id: str) -> RecordedEvent | None:
+        """The stored event with this id, if any (lets commands be idempotent by id)."""
+        result: RecordedEvent | None = await self._read(self._find_event_sync, event_id)
+        return result
 
     async def close(self) -> None:
         if self._closed:
@@ -507,6 +523,9 @@ class _Statements:
         self.version_and_owner = s(
             f"SELECT ({self.stream_version}), "
             f"(SELECT stream_id FROM events WHERE event_id = {dialect.event_id_param})"
+        )
+        self.event_by_id = s(
+            f"SELECT {cols} FROM events WHERE event_id = {dialect.event_id_param}"
         )
         self.version_of_event = s(
             f"SELECT stream_version FROM events WHERE event_id = {dialect.event_id_param}"
