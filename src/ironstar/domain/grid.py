@@ -1,0 +1,58 @@
+"""The dashboard grid: 12 columns, rows growing downwards, integer cells."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ironstar.domain.errors import OutOfGrid
+from ironstar.domain.kernel import Value
+
+GRID_COLUMNS: Final = 12
+GRID_MAX_ROWS: Final = 500  # keeps a dashboard bounded; far more than a screen shows
+
+
+class GridRect(Value, frozen=True, kw_only=True):
+    """Where a chart sits: top-left cell (x, y) and its size in cells."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+    def overlaps(self, other: GridRect) -> bool:
+        return (
+            self.x < other.right
+            and other.x < self.right
+            and self.y < other.bottom
+            and other.y < self.bottom
+        )
+
+    def inside_grid(self) -> bool:
+        return (
+            self.x >= 0
+            and self.y >= 0
+            and self.width >= 1
+            and self.height >= 1
+            and self.right <= GRID_COLUMNS
+            and self.bottom <= GRID_MAX_ROWS
+        )
+
+
+def parse_grid_rect(rect: GridRect) -> GridRect:
+    for value in (rect.x, rect.y, rect.width, rect.height):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise OutOfGrid("grid positions and sizes are whole numbers of cells")
+    if not rect.inside_grid():
+        raise OutOfGrid(
+            f"a chart at x={rect.x}, y={rect.y} of size {rect.width}x{rect.height} does not fit "
+            f"the grid ({GRID_COLUMNS} columns, {GRID_MAX_ROWS} rows, size at least 1x1)"
+        )
+    return rect
