@@ -48,13 +48,13 @@ class EventStore(Protocol):
         ...
 
     def subscribe(
-        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS
+        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS, batch_size: int = 1000
     ) -> AsyncIterator[RecordedEvent]:
         """History after ``after_position``, then live events, in global order."""
         ...
 
     def subscribe_batches(
-        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS
+        self, after_position: int = 0, filter: EventFilter = ALL_EVENTS, batch_size: int = 1000
     ) -> AsyncIterator[list[RecordedEvent]]:
         """Like subscribe, a page at a time (for projections that write per batch)."""
         ...

@@ -1,0 +1,264 @@
+"""One runner for every projection: catch up, follow live, checkpoint with the rows.
+
+Each page of events is applied to every projection inside one transaction that also
+moves each projection's checkpoint, so a crash never leaves rows and checkpoint out of
+step, and re-applying after a restart starts exactly where the last commit ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Protocol
+
+from ironstar.eventstore.model import RecordedEvent
+from ironstar.eventstore.ports import EventStore
+from ironstar.projections.store import ProjectionStore, Tx
+
+log = logging.getLogger(__name__)
+
+
+class Projection(Protocol):
+    name: str
+    version: int  # bump when tables or logic change: the projection is rebuilt on start
+    tables: tuple[str, ...]
+    event_types: frozenset[str]  # what it reads; the runner skips everything else
+
+    def create(self, tx: Tx) -> None: ...
+    def apply(self, tx: Tx, event: RecordedEvent) -> None: ...
+
+
+class UnknownProjection(LookupError):
+    code = "unknown_projection"
+
+
+_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS projection_checkpoints ("
+    "name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL, "
+    "updated_at DOUBLE PRECISION NOT NULL)"
+)
+_ERRORS = (
+    "CREATE TABLE IF NOT EXISTS projection_errors ("
+    "name TEXT NOT NULL, position BIGINT NOT NULL, event_type TEXT NOT NULL, "
+    "error TEXT NOT NULL, recorded_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (name, position))"
+)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        events: EventStore,
+        db: ProjectionStore,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 1000,
+    ) -> None:
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names must be unique: {names}")
+        self._events = events
+        self._db = db
+        self._projections = list(projections)
+        self._batch_size = batch_size
+        self._checkpoints: dict[str, int] = {}
+        self._position = 0
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self.failures = 0
+
+    @property
+    def position(self) -> int:
+        """Every projection has applied all events up to here."""
+        return self._position
+
+    @property
+    def projections(self) -> list[Projection]:
+        return list(self._projections)
+
+    def checkpoints(self) -> dict[str, int]:
+        return dict(self._checkpoints)
+
+    async def prepare(self) -> None:
+        """Create tables and load checkpoints; rebuild projections whose version changed."""
+        self._checkpoints = await self._db.write(self._prepare)
+        self._position = min(self._checkpoints.values(), default=0)
+
+    def _prepare(self, tx: Tx) -> dict[str, int]:
+        tx.execute(_CHECKPOINTS)
+        tx.execute(_ERRORS)
+        stored = {
+            name: (position, version)
+            for name, position, version in tx.fetchall(
+                "SELECT name, position, version FROM projection_checkpoints"
+            )
+        }
+        result = {}
+        for projection in self._projections:
+            position, version = stored.get(projection.name, (0, None))
+            if version != projection.version:
+                self._reset(tx, projection)
+                position = 0
+            else:
+                projection.create(tx)
+            result[projection.name] = position
+        return result
+
+    def _reset(self, tx: Tx, projection: Projection) -> None:
+        for table in projection.tables:
+            tx.execute(f'DROP TABLE IF EXISTS "{table}"')
+        projection.create(tx)
+        tx.execute("DELETE FROM projection_errors WHERE name = ?", (projection.name,))
+        tx.execute(
+            "INSERT INTO projection_checkpoints (name, position, version, updated_at) "
+            "VALUES (?, 0, ?, ?) ON CONFLICT (name) DO UPDATE SET position = 0, "
+            "version = excluded.version, updated_at = excluded.updated_at",
+            (projection.name, projection.version, time.time()),
+        )
+
+    def _reset_all(self, tx: Tx, projections: list[Projection]) -> None:
+        for projection in projections:
+            self._reset(tx, projection)
+
+    async def start(self) -> None:
+        """Prepare, then catch up and follow live in the background."""
+        await self.prepare()
+        self._task = asyncio.create_task(self._follow(), name="projection-runner")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def catch_up(self) -> int:
+        """Apply everything committed so far, then return (no live following)."""
+        head = await self._events.head_position()
+        while self._position < head:
+            page = await self._events.read_all(self._position, self._batch_size)
+            if not page:
+                break
+            await self._apply(page)
+        return self._position
+
+    async def rebuild(self, names: Iterable[str] | None = None) -> int:
+        """Drop and re-create the named projections (all by default), then catch up."""
+        chosen = self._select(names)
+        await self.stop()
+        await self._db.write(lambda tx: self._reset_all(tx, chosen))
+        for projection in chosen:
+            self._checkpoints[projection.name] = 0
+        self._position = min(self._checkpoints.values(), default=0)
+        return await self.catch_up()
+
+    async def wait_for(self, position: int, timeout: float = 10.0) -> bool:
+        """Read-your-writes: True once every projection has applied ``position``."""
+        if self._position >= position:
+            return True
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: self._position >= position)
+        except TimeoutError:
+            return False
+        return True
+
+    def _select(self, names: Iterable[str] | None) -> list[Projection]:
+        if names is None:
+            return list(self._projections)
+        by_name = {p.name: p for p in self._projections}
+        wanted = list(names)
+        unknown = [n for n in wanted if n not in by_name]
+        if unknown:
+            raise UnknownProjection(
+                f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(sorted(by_name))}"
+            )
+        return [by_name[n] for n in wanted]
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                async for page in self._events.subscribe_batches(
+                    self._position, batch_size=self._batch_size
+                ):
+                    await self._apply(page)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep the read side alive; the store may come back
+                log.exception("projection runner failed; retrying in 1 s")
+                self.failures += 1
+                await asyncio.sleep(1)
+
+    async def _apply(self, page: list[RecordedEvent]) -> None:
+        try:
+            checkpoints = await self._db.write(lambda tx: self._apply_page(tx, page))
+        except Exception:
+            log.exception("a page of events failed; applying one event at a time")
+            checkpoints = await self._apply_isolated(page)
+        self._checkpoints.update(checkpoints)
+        async with self._changed:
+            self._position = min(self._checkpoints.values(), default=page[-1].position)
+            self._changed.notify_all()
+
+    def _apply_page(self, tx: Tx, page: list[RecordedEvent]) -> dict[str, int]:
+        last = page[-1].position
+        moved = {}
+        for projection in self._projections:
+            done = self._checkpoints.get(projection.name, 0)
+            if done >= last:
+                continue
+            wanted = projection.event_types
+            for event in page:
+                if event.position > done and event.event_type in wanted:
+                    projection.apply(tx, event)
+            moved[projection.name] = last
+        self._save_checkpoints(tx, moved)
+        return moved
+
+    def _save_checkpoints(self, tx: Tx, moved: dict[str, int]) -> None:
+        now = time.time()
+        tx.executemany(
+            "UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ?",
+            [(position, now, name) for name, position in moved.items()],
+        )
+
+    async def _apply_isolated(self, page: list[RecordedEvent]) -> dict[str, int]:
+        """A failing event is recorded in projection_errors and skipped by that projection
+        only, so one bad event never stalls every screen."""
+        moved: dict[str, int] = {}
+        for projection in self._projections:
+            done = self._checkpoints.get(projection.name, 0)
+            for event in page:
+                if event.position <= done:
+                    continue
+                if event.event_type in projection.event_types:
+                    try:
+                        await self._db.write(partial(self._apply_one, p=projection, e=event))
+                    except Exception as exc:
+                        log.error(
+                            "projection %s failed on event %s: %s",
+                            projection.name,
+                            event.position,
+                            exc,
+                        )
+                        await self._db.write(
+                            partial(self._record_error, p=projection, e=event, x=exc)
+                        )
+                moved[projection.name] = event.position
+        return moved
+
+    def _apply_one(self, tx: Tx, *, p: Projection, e: RecordedEvent) -> None:
+        p.apply(tx, e)
+        self._save_checkpoints(tx, {p.name: e.position})
+
+    def _record_error(self, tx: Tx, *, p: Projection, e: RecordedEvent, x: BaseException) -> None:
+        projection, event, exc = p, e, x
+        tx.execute(
+            "INSERT INTO projection_errors (name, position, event_type, error, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, position) DO NOTHING",
+            (projection.name, event.position, event.event_type, repr(exc)[:2000], time.time()),
+        )
+        self._save_checkpoints(tx, {projection.name: event.position})
