@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ironstar.domain.errors import OutOfGrid
+from ironstar.domain.errors import GridOverlap, OutOfGrid
 from ironstar.domain.kernel import Value
 
 GRID_COLUMNS: Final = 12
@@ -56,3 +56,10 @@ def parse_grid_rect(rect: GridRect) -> GridRect:
             f"the grid ({GRID_COLUMNS} columns, {GRID_MAX_ROWS} rows, size at least 1x1)"
         )
     return rect
+
+
+def ensure_free(rect: GridRect, occupied: dict[str, GridRect]) -> None:
+    """Raise ``GridOverlap`` if ``rect`` overlaps any occupied rectangle (by chart id)."""
+    for chart_id, other in occupied.items():
+        if rect.overlaps(other):
+            raise GridOverlap(f"that place overlaps chart {chart_id!r}")

@@ -9,7 +9,6 @@ and bounds may change later without making old streams unreadable.
 
 from __future__ import annotations
 
-import enum
 import math
 import re
 from typing import Any, Final, NewType
@@ -34,12 +33,10 @@ MAX_NAME_LENGTH: Final = 120
 MAX_TEXT_LENGTH: Final = 2_000  # messages and reasons
 MAX_SQL_LENGTH: Final = 100_000
 MAX_CHART_CONFIG_BYTES: Final = 8 * 1024
-MAX_CHART_SERIES: Final = 20
 MAX_JSON_BYTES: Final = 16 * 1024  # free-form JSON documents such as UI state
 
 _BAD_ID_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}|[a-z]{3,20}")
 
 
 # msgspec does not inherit struct options: every subclass repeats frozen=True, kw_only=True.
@@ -59,7 +56,6 @@ class Value(msgspec.Struct, frozen=True, kw_only=True):
 
 def parse_id(raw: str, *, what: str = "id") -> str:
     """An identifier: non-empty, bounded, no whitespace (it ends up in stream ids)."""
-
     if not isinstance(raw, str) or not raw:
         raise InvalidId(f"{what} must be a non-empty string")
     if len(raw) > MAX_ID_LENGTH:
@@ -80,7 +76,6 @@ def user_id_for(provider: str, provider_user_id: str) -> UserId:
 
 def parse_name(raw: str, *, what: str = "name") -> Name:
     """A human name: trimmed, non-empty, at most ``MAX_NAME_LENGTH``, one line."""
-
     if not isinstance(raw, str):
         raise InvalidName(f"{what} must be text")
     name = raw.strip()
@@ -100,7 +95,6 @@ def name_key(name: str) -> str:
 
 def parse_text(raw: str, *, what: str, limit: int = MAX_TEXT_LENGTH) -> str:
     """Free text (a message, a reason): bounded, may be empty."""
-
     if not isinstance(raw, str):
         raise InvalidValue(f"{what} must be text")
     if len(raw) > limit:
@@ -110,7 +104,6 @@ def parse_text(raw: str, *, what: str, limit: int = MAX_TEXT_LENGTH) -> str:
 
 def parse_sql(raw: str) -> SqlText:
     """SQL text: not blank, at most ``MAX_SQL_LENGTH``; parsing it is the engine's job."""
-
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidSql("SQL must not be empty")
     if len(raw) > MAX_SQL_LENGTH:
@@ -126,7 +119,6 @@ def parse_json_object(
     The value is re-decoded from its encoding so that what the event carries is
     exactly what a reader will get back (tuples become lists, and so on).
     """
-
     if not isinstance(raw, dict):
         raise InvalidValue(f"{what} must be a JSON object")
     try:
@@ -141,7 +133,6 @@ def parse_json_object(
 
 def parse_instant(raw: float, *, what: str = "time") -> float:
     """A clock reading in epoch seconds, passed in on a command."""
-
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         raise InvalidValue(f"{what} must be a finite number of seconds")
     if raw < 0:
@@ -162,65 +153,31 @@ def parse_dataset_ref(ref: DatasetRef) -> DatasetRef:
     return ref
 
 
-class ChartType(enum.StrEnum):
-    LINE = "line"
-    BAR = "bar"
-    SCATTER = "scatter"
-    AREA = "area"
-    HISTOGRAM = "histogram"
-    PIE = "pie"
-    HEATMAP = "heatmap"
-    TABLE = "table"
+# A chart config as JSON: {"chart_type": "line", "x": ..., "y": [...], "title": ..., ...}.
+# Its schema belongs to the analytics layer (ironstar.analytics.charts.config.ChartConfig,
+# stored here via msgspec.to_builtins), which also checks it against the result's columns;
+# the domain cannot import analytics, so it checks only what it can see.
+ChartConfig = dict[str, Any]
 
 
-class ChartConfig(Value, frozen=True, kw_only=True):
-    """How to draw a query's result. Column names are checked against the result
-    schema by the analytics layer; the domain checks only what it can see here."""
-
-    chart_type: ChartType
-    x: str | None = None
-    y: tuple[str, ...] = ()
-    series: str | None = None
-    title: str = ""
-    x_label: str = ""
-    y_label: str = ""
-    colours: tuple[str, ...] = ()
-    log_x: bool = False
-    log_y: bool = False
-
-
-def parse_chart_config(config: ChartConfig) -> ChartConfig:
-
-    if not isinstance(config.chart_type, ChartType):
-        raise InvalidChart(f"unknown chart type {config.chart_type!r}")
-    columns = [c for c in (config.x, config.series) if c is not None] + list(config.y)
-    if config.chart_type is not ChartType.TABLE and not config.y:
-        raise InvalidChart(f"a {config.chart_type.value} chart needs at least one y column")
-    if len(config.y) > MAX_CHART_SERIES:
-        raise InvalidChart(f"a chart draws at most {MAX_CHART_SERIES} y columns")
-    for column in columns:
-        if not column.strip() or len(column) > MAX_NAME_LENGTH:
-            raise InvalidChart(f"column name {column!r} is empty or too long")
-    for label in (config.title, config.x_label, config.y_label):
-        if len(label) > MAX_NAME_LENGTH or _CONTROL_CHARS.search(label):
-            raise InvalidChart("chart titles and labels are one line of at most 120 characters")
-    for colour in config.colours:
-        if not _COLOUR.fullmatch(colour):
-            raise InvalidChart(f"colour {colour!r} is neither #hex nor a colour name")
-    size = len(msgspec.json.encode(config))
-    if size > MAX_CHART_CONFIG_BYTES:
-        raise TooLarge(f"chart config is {size} bytes; at most {MAX_CHART_CONFIG_BYTES}")
+def parse_chart_config(raw: ChartConfig) -> ChartConfig:
+    """A non-empty JSON object naming a chart type, at most ``MAX_CHART_CONFIG_BYTES``."""
+    config = parse_json_object(raw, what="chart config", limit=MAX_CHART_CONFIG_BYTES)
+    chart_type = config.get("chart_type")
+    if not isinstance(chart_type, str) or not chart_type.strip():
+        raise InvalidChart("a chart config must name its chart_type")
     return config
 
 
 class ChartDefinition(Value, frozen=True, kw_only=True):
-    """A chart drawn from the result of one completed query run."""
+    """A chart drawn from the result of one completed query run (the ChartRef of the seed)."""
 
     query_id: str
     config: ChartConfig
 
 
 def parse_chart_definition(definition: ChartDefinition) -> ChartDefinition:
-    parse_id(definition.query_id, what="query id")
-    parse_chart_config(definition.config)
-    return definition
+    return ChartDefinition(
+        query_id=parse_id(definition.query_id, what="query id"),
+        config=parse_chart_config(definition.config),
+    )

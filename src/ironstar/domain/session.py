@@ -111,8 +111,8 @@ class SessionExpired(Event, frozen=True, kw_only=True):
     at: float
 
 
-SessionCommand = CreateSession | RefreshSession | InvalidateSession | ExpireSession
-SessionEvent = SessionCreated | SessionRefreshed | SessionInvalidated | SessionExpired
+Commands = CreateSession | RefreshSession | InvalidateSession | ExpireSession
+Events = SessionCreated | SessionRefreshed | SessionInvalidated | SessionExpired
 EVENTS: Final = (SessionCreated, SessionRefreshed, SessionInvalidated, SessionExpired)
 
 
@@ -155,7 +155,7 @@ def _identity(identity: SignInIdentity) -> SignInIdentity:
     return identity
 
 
-def decide(command: SessionCommand, state: SessionState | None) -> list[SessionEvent]:
+def decide(command: Commands, state: SessionState | None) -> list[Events]:
     match command:
         case CreateSession():
             if state is not None:
@@ -217,7 +217,7 @@ def decide(command: SessionCommand, state: SessionState | None) -> list[SessionE
             assert_never(command)
 
 
-def evolve(state: SessionState | None, event: SessionEvent) -> SessionState:
+def evolve(state: SessionState | None, event: Events) -> SessionState:
     match event:
         case SessionCreated():
             return SessionState(
