@@ -1,0 +1,120 @@
+"""Safe SQL pieces for chart queries over one Parquet result, exposed as the view ``result``.
+
+Column names come from users and result schemas, so they only ever enter SQL through
+``quote_ident``; numbers enter as bound parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ironstar.analytics.charts.column_kinds import ColumnKind, kind_of
+
+RESULT_VIEW: Final = "result"
+ParquetSource = str | os.PathLike[str] | BinaryIO
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier for any column name: double quotes, inner quotes doubled."""
+    if "\x00" in name:
+        raise ValueError("column names cannot contain NUL")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def x_value_sql(column: str, data_type: pa.DataType) -> str:
+    """x as a number ECharts places on a value or time axis (temporal: epoch milliseconds)."""
+    ident = quote_ident(column)
+    if pa.types.is_date(data_type):
+        return f"epoch_ms(CAST({ident} AS TIMESTAMP))"
+    if kind_of(data_type) is ColumnKind.TEMPORAL:
+        return f"epoch_ms({ident})"
+    return f"CAST({ident} AS DOUBLE)"
+
+
+def measure_sql(column: str) -> str:
+    """A measure as DOUBLE: decimals and integers become JSON-ready floats."""
+    return f"CAST({quote_ident(column)} AS DOUBLE)"
+
+
+def finite_sql(expression: str) -> str:
+    """True when a DOUBLE expression can be drawn (not NULL, NaN or infinite)."""
+    return f"({expression} IS NOT NULL AND isfinite({expression}))"
+
+
+@contextlib.contextmanager
+def open_result(
+    source: ParquetSource,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, pa.Schema, int]]:
+    """A locked-down DuckDB connection with the Parquet result as view ``result``.
+
+    Yields (connection, Arrow schema, row count); schema and count come from the Parquet
+    footer, so nothing is scanned yet. A file object is spooled to a temporary file in
+    chunks, because DuckDB reads Parquet from paths.
+    """
+    with _as_path(source) as path:
+        parquet = pq.ParquetFile(path)
+        schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
+        con = duckdb.connect(":memory:")
+        try:
+            # The connection can read this one file and nothing else, and cannot undo that.
+            con.execute("SET allowed_paths = ?", [[str(path)]])
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            con.read_parquet(str(path)).create_view(RESULT_VIEW)
+            yield con, schema, rows
+        finally:
+            con.close()
+
+
+@contextlib.contextmanager
+def _as_path(source: ParquetSource) -> Iterator[Path]:
+    if isinstance(source, str | os.PathLike):
+        yield Path(source).resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="ironstar-chart-") as tmp:
+        path = Path(tmp) / "result.parquet"
+        with path.open("wb") as spool:
+            shutil.copyfileobj(source, spool, length=1 << 20)
+        yield path
+
+
+def rank_into_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    column: str,
+    limit: int,
+    score_sql: str = "count(*)",
+) -> tuple[list[Any], int]:
+    """Keep the ``limit`` values of ``column`` with the highest score in temp table ``table``.
+
+    The table has columns ``k`` (the value, NULL included) and ``rank`` (1 = highest score,
+    ties broken by value). Returns the kept values in rank order and how many distinct
+    values the column has (NULL counting as one).
+    """
+    ident = quote_ident(column)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS
+        SELECT k, rank FROM (
+            SELECT {ident} AS k,
+                   row_number() OVER (ORDER BY {score_sql} DESC NULLS LAST, {ident} NULLS LAST)
+                       AS rank
+            FROM {RESULT_VIEW} GROUP BY {ident}
+        ) WHERE rank <= $limit""",
+        {"limit": limit},
+    )
+    kept = con.execute(f"SELECT k FROM {quote_ident(table)} ORDER BY rank").fetchall()
+    row = con.execute(
+        f"SELECT count(DISTINCT {ident}) + coalesce(max(CASE WHEN {ident} IS NULL THEN 1 END), 0)"
+        f" FROM {RESULT_VIEW}"
+    ).fetchone()
+    return [value for (value,) in kept], int(row[0]) if row else 0
