@@ -128,7 +128,8 @@ class CommandHandler:
                     metadata,
                 )
             except (WrongExpectedVersion, DuplicateEventId):
-                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                # Exponential back-off with jitter spreads racing writers apart.
+                await asyncio.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
                 # Someone else wrote first, or this very command did (a retry after a
                 # later change): re-load, and answer with the earlier result if it is ours.
                 self._cache.pop(stream_id, None)
