@@ -144,8 +144,10 @@ class PostgresDialect:
     # ---- writing ---------------------------------------------------------------------
 
     def begin_write(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute("BEGIN")
-        row = conn.execute("SELECT position FROM head WHERE id = 1 FOR UPDATE").fetchone()
+        # One round trip for both statements (no parameters: the simple protocol allows it).
+        cur = conn.execute("BEGIN; SELECT position FROM head WHERE id = 1 FOR UPDATE")
+        cur.nextset()
+        row = cur.fetchone()
         if row is None:
             raise RuntimeError(f"schema {self.schema!r} has no head row; was it migrated?")
         self._head = int(row[0])
