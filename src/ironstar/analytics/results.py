@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,8 +24,11 @@ import pyarrow.parquet as pq
 from ironstar.analytics.blobstore import BlobStore
 
 ExportFormat = Literal["csv", "parquet", "json"]
-EXPORT_MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet",
-                      "json": "application/json"}
+EXPORT_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "json": "application/json",
+}
 MAX_PAGE_ROWS = 10_000
 
 
@@ -64,14 +68,16 @@ def write_parquet(
     """Stream ``reader`` into ``key``; return (rows, bytes). Nothing is stored if it stops."""
     rows = 0
     schema = unique_names(reader.schema)
-    with store.writer(key) as handle:
-        with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-            for batch in reader:
-                if should_stop():
-                    raise ResultStopped()
-                if batch.num_rows:
-                    writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
-                    rows += batch.num_rows
+    with (
+        store.writer(key) as handle,
+        pq.ParquetWriter(handle, schema, compression="zstd") as writer,
+    ):
+        for batch in reader:
+            if should_stop():
+                raise ResultStopped()
+            if batch.num_rows:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                rows += batch.num_rows
     return rows, store.info(key).size
 
 
@@ -94,8 +100,10 @@ def unique_names(schema: pa.Schema) -> pa.Schema:
     return pa.schema([field.with_name(name) for field, name in zip(schema, names, strict=True)])
 
 
-def _open(store: BlobStore, key: str) -> pq.ParquetFile:
-    return pq.ParquetFile(store.open(key))
+@contextmanager
+def _open(store: BlobStore, key: str) -> Iterator[pq.ParquetFile]:
+    with store.open(key) as handle, pq.ParquetFile(handle) as parquet:
+        yield parquet
 
 
 def page(
@@ -108,7 +116,13 @@ def page(
 ) -> ResultPage:
     """Rows ``offset`` .. ``offset + limit`` of a stored result, optionally sorted by a column."""
     offset, limit = max(0, offset), max(0, min(limit, MAX_PAGE_ROWS))
-    parquet = _open(store, key)
+    with _open(store, key) as parquet:
+        return _page(parquet, offset, limit, sort_by, descending)
+
+
+def _page(
+    parquet: pq.ParquetFile, offset: int, limit: int, sort_by: str | None, descending: bool
+) -> ResultPage:
     schema = parquet.schema_arrow
     total = parquet.metadata.num_rows
     if sort_by is not None and sort_by not in schema.names:
@@ -119,8 +133,7 @@ def page(
         # Only the sort column is read in full; then just the row groups holding the page.
         keys = parquet.read(columns=[sort_by]).column(0)
         order = "descending" if descending else "ascending"
-        indices = pc.sort_indices(pa.table({"k": keys}), sort_keys=[("k", order)],
-                                  null_placement="at_end")
+        indices = pc.sort_indices(pa.table({"k": keys}), sort_keys=[("k", order, "at_end")])
         table = _take(parquet, indices.slice(offset, limit).to_pylist())
     columns = tuple((f.name, str(f.type)) for f in schema)
     return ResultPage(columns, table, total, offset, limit)
@@ -156,20 +169,19 @@ def _take(parquet: pq.ParquetFile, positions: list[int]) -> pa.Table:
     return pa.concat_tables(pieces) if pieces else parquet.schema_arrow.empty_table()
 
 
-def export(store: BlobStore, key: str, fmt: ExportFormat, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+def export(
+    store: BlobStore, key: str, fmt: ExportFormat, chunk_size: int = 1 << 20
+) -> Iterator[bytes]:
     """The stored result as CSV, Parquet or a JSON array, yielded in chunks."""
     if fmt == "parquet":
         with store.open(key) as handle:
             while chunk := handle.read(chunk_size):
                 yield chunk
         return
-    parquet = _open(store, key)
-    if fmt == "csv":
-        yield from _export_csv(parquet)
-    elif fmt == "json":
-        yield from _export_json(parquet)
-    else:
+    if fmt not in ("csv", "json"):
         raise ValueError(f"unknown export format {fmt!r}")
+    with _open(store, key) as parquet:
+        yield from _export_csv(parquet) if fmt == "csv" else _export_json(parquet)
 
 
 def _export_csv(parquet: pq.ParquetFile) -> Iterator[bytes]:
