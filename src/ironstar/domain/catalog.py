@@ -28,6 +28,7 @@ from ironstar.domain.kernel import (
 STREAM_TYPE: Final = "catalog"
 SNAPSHOT_SCHEMA: Final = 1
 MAX_DATASETS: Final = 10_000
+MAX_TABLES_LISTED: Final = 50_000  # over all datasets: bounds the event's size
 
 
 def stream_id(catalog_id: str) -> str:
@@ -42,10 +43,24 @@ class RegistryView(Value, frozen=True, kw_only=True):
     reason: str = ""  # why it is unavailable, shown to the user
 
 
+class ColumnMetadata(Value, frozen=True, kw_only=True):
+    name: str
+    type: str  # the engine's type name
+
+
+class TableMetadata(Value, frozen=True, kw_only=True):
+    name: str
+    row_count: int | None  # None when the engine could not count it cheaply
+    columns: tuple[ColumnMetadata, ...] = ()
+
+
 class DatasetMetadata(Value, frozen=True, kw_only=True):
+    """A dataset (a DuckLake schema) with its tables, for the Dataset Browser."""
+
     name: Name
     table_count: int
     schema_version: int
+    tables: tuple[TableMetadata, ...] = ()
 
 
 # -- commands --------------------------------------------------------------------------
@@ -113,6 +128,8 @@ def ensure_selectable(catalog_id: str, registry: RegistryView) -> None:
 def _datasets(datasets: tuple[DatasetMetadata, ...]) -> tuple[DatasetMetadata, ...]:
     if len(datasets) > MAX_DATASETS:
         raise errors.TooLarge(f"a catalog lists at most {MAX_DATASETS} datasets")
+    if sum(len(d.tables) for d in datasets) > MAX_TABLES_LISTED:
+        raise errors.TooLarge(f"a catalog lists at most {MAX_TABLES_LISTED} tables")
     seen: set[str] = set()
     checked = []
     for dataset in datasets:

@@ -50,6 +50,7 @@ EVENT_TYPES: Final[dict[str, tuple[type, int]]] = {
     "ChartMovedToTab": (dashboard.ChartMovedToTab, 1),
     "ChartMoved": (dashboard.ChartMoved, 1),
     "ChartResized": (dashboard.ChartResized, 1),
+    "DashboardRestored": (dashboard.DashboardRestored, 1),
     # SavedQuery
     "QuerySaved": (saved_query.QuerySaved, 1),
     "QueryRenamed": (saved_query.QueryRenamed, 1),

@@ -32,6 +32,7 @@ from ironstar.domain.dashboard_messages import (
     DashboardDeleted,
     DashboardEvent,
     DashboardRenamed,
+    DashboardRestored,
     DeleteDashboard,
     Events,
     MoveChart,
@@ -43,6 +44,7 @@ from ironstar.domain.dashboard_messages import (
     RenameTab,
     ReorderTabs,
     ResizeChart,
+    RestoreDashboard,
     Tab,
     TabAdded,
     TabRemoved,
@@ -80,6 +82,7 @@ __all__ = [
     "DashboardDeleted",
     "DashboardEvent",
     "DashboardRenamed",
+    "DashboardRestored",
     "DashboardState",
     "DeleteDashboard",
     "Events",
@@ -93,6 +96,7 @@ __all__ = [
     "RenameTab",
     "ReorderTabs",
     "ResizeChart",
+    "RestoreDashboard",
     "State",
     "Tab",
     "TabAdded",
@@ -301,9 +305,56 @@ def _reposition(
     ]
 
 
+def _restore(command: RestoreDashboard, state: DashboardState | None) -> list[Events]:
+    """Replace the layout with an earlier one; a deleted dashboard may be restored too."""
+    if state is None:
+        raise errors.NotFound("no such dashboard")
+    ensure_owner(state.owner, command.actor)
+    if not command.tabs:
+        raise errors.InvalidValue("a restored dashboard needs at least one tab")
+    target = DashboardState(
+        dashboard_id=state.dashboard_id,
+        owner=state.owner,
+        name=parse_name(command.name, what="dashboard name"),
+        tabs=(),
+    )
+    for tab in command.tabs:  # the same rules as adding them one by one
+        if any(t.tab_id == tab.tab_id for t in target.tabs):
+            raise errors.AlreadyExists(f"tab {tab.tab_id!r} is listed twice")
+        name = _unique_tab_name(target, parse_name(tab.name, what="tab name"))
+        tab_id = parse_id(tab.tab_id, what="tab id")
+        target = msgspec.structs.replace(target, tabs=(*target.tabs, Tab(tab_id=tab_id, name=name)))
+    for chart in command.charts:
+        if any(c.chart_id == chart.chart_id for c in target.charts):
+            raise errors.AlreadyExists(f"chart {chart.chart_id!r} is listed twice")
+        tab = target.tab(chart.tab_id)
+        rect = _placed(target, tab.tab_id, chart.position, chart_id=chart.chart_id)
+        placed = msgspec.structs.replace(
+            chart, position=rect, definition=parse_chart_definition(chart.definition)
+        )
+        target = msgspec.structs.replace(target, charts=(*target.charts, placed))
+    if (target.name, target.tabs, target.charts, False) == (
+        state.name, state.tabs, state.charts, state.deleted
+    ):
+        return []
+    return [
+        DashboardRestored(
+            dashboard_id=state.dashboard_id,
+            user_id=command.actor,
+            at=parse_instant(command.at),
+            restored_version=command.version,
+            name=target.name,
+            tabs=target.tabs,
+            charts=target.charts,
+        )
+    ]
+
+
 def decide(command: Commands, state: DashboardState | None) -> list[Events]:
     if isinstance(command, CreateDashboard):
         return _create(command, state)
+    if isinstance(command, RestoreDashboard):
+        return _restore(command, state)
     current = _writable(state, command.actor)
     at = parse_instant(command.at)
     d, u = current.dashboard_id, command.actor
@@ -371,5 +422,9 @@ def evolve(state: DashboardState | None, event: Events) -> DashboardState:
             return _with_chart(state, event.chart_id, tab_id=event.tab_id, position=event.position)
         case ChartMoved() | ChartResized():
             return _with_chart(state, event.chart_id, position=event.position)
+        case DashboardRestored():
+            return replace(
+                state, name=event.name, tabs=event.tabs, charts=event.charts, deleted=False
+            )
         case _:
             assert_never(event)

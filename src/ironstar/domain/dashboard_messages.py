@@ -97,6 +97,15 @@ class ResizeChart(DashboardCommand, frozen=True, kw_only=True):
 # -- events: every one names the dashboard, the acting user and the time --------------
 
 
+class RestoreDashboard(DashboardCommand, frozen=True, kw_only=True):
+    """Bring back the layout the dashboard had at ``version`` (read from its history)."""
+
+    version: int
+    name: str
+    tabs: tuple[Tab, ...]
+    charts: tuple[PlacedChart, ...]
+
+
 class DashboardEvent(Event, frozen=True, kw_only=True):
     dashboard_id: str
     user_id: UserId
@@ -168,6 +177,15 @@ class ChartResized(DashboardEvent, frozen=True, kw_only=True):
     position: GridRect  # the whole rectangle after the resize
 
 
+class DashboardRestored(DashboardEvent, frozen=True, kw_only=True):
+    """The whole layout replaced by an earlier one: history is kept, never rewritten."""
+
+    restored_version: int
+    name: Name
+    tabs: tuple[Tab, ...]
+    charts: tuple[PlacedChart, ...]
+
+
 Commands = (
     CreateDashboard
     | RenameDashboard
@@ -181,6 +199,7 @@ Commands = (
     | MoveChartToTab
     | MoveChart
     | ResizeChart
+    | RestoreDashboard
 )
 Events = (
     DashboardCreated
@@ -195,6 +214,7 @@ Events = (
     | ChartMovedToTab
     | ChartMoved
     | ChartResized
+    | DashboardRestored
 )
 EVENTS: Final = (
     DashboardCreated,
@@ -209,4 +229,6 @@ EVENTS: Final = (
     ChartMovedToTab,
     ChartMoved,
     ChartResized,
+    DashboardRestored,
 )
+
