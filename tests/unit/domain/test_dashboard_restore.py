@@ -15,7 +15,7 @@ from ironstar.domain.dashboard import (
 from ironstar.domain.kernel import Name
 
 from .gwt import Decider
-from .test_dashboard import ADA, BAR, BOB, CHART_A, CREATED, D, DETAILS, rect
+from .test_dashboard import ADA, BAR, BOB, CHART_A, CREATED, DETAILS, D, rect
 
 dashboards = Decider(dashboard)
 OVERVIEW = Tab(tab_id="t1", name=Name("Overview"))
