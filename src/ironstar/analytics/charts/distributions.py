@@ -131,15 +131,13 @@ def _five_numbers(
 
 def _bin_labels(edges: list[float]) -> list[str]:
     """'[low, high)' per bin (the last one closed), with just enough significant digits to
-    keep labels distinct."""
-    if len(edges) < 2:
-        return []
-    for digits in range(3, 18):
-        labels = [
-            f"[{edges[i]:.{digits}g}, {edges[i + 1]:.{digits}g}"
-            + ("]" if i == len(edges) - 2 else ")")
-            for i in range(len(edges) - 1)
-        ]
-        if len(set(labels)) == len(labels):
-            return labels
-    return labels
+    tell every edge apart."""
+    texts = [f"{edge:.4g}" for edge in edges]
+    for digits in range(5, 18):
+        if len(set(texts)) == len(set(edges)):
+            break
+        texts = [f"{edge:.{digits}g}" for edge in edges]
+    last = len(edges) - 2
+    return [
+        f"[{texts[i]}, {texts[i + 1]}" + ("]" if i == last else ")") for i in range(len(edges) - 1)
+    ]

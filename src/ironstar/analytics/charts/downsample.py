@@ -27,6 +27,7 @@ from ironstar.analytics.charts.sql import RESULT_VIEW, finite_sql, quote_ident, 
 
 MIN_BUDGET: Final = 8
 GROUPS_TABLE: Final = "chart_groups"
+STATS_TABLE: Final = "chart_series_stats"
 
 
 class Method(enum.StrEnum):
@@ -71,16 +72,35 @@ def sample_points(con: duckdb.DuckDBPyConnection, plan: PointsPlan, budget: int)
     if budget < MIN_BUDGET:
         raise ValueError(f"budget must be at least {MIN_BUDGET} points per series")
     group_values, total_groups = _rank_groups(con, plan)
-    skipped = _skipped_rows(con, plan)
-    found: dict[tuple[int, int], SampledSeries] = {}
-    if plan.method is Method.MIN_MAX:
-        sql, params = _MIN_MAX_SQL, {"budget": budget, "buckets": (budget - 2) // 2}
-    else:
-        sql, params = _GRID_SQL, {"budget": budget, "grid": math.isqrt(budget - 4)}
-    query = sql.format(points=_points_sql(plan))
-    for measure, group, rows, x, y in con.execute(query, params).fetchall():
-        entry = found.setdefault((measure, group), SampledSeries(measure, group, rows))
-        entry.points.append((x, y))
+    # Per-series counts and extents first, into a tiny table the sampling query joins,
+    # so the points are scanned twice rather than materialised for a shared CTE.
+    stats_sql = _MIN_MAX_STATS if plan.method is Method.MIN_MAX else _GRID_STATS
+    points = _points_sql(plan)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STATS_TABLE} AS " + stats_sql.format(points=points))
+    stats = con.execute(f"SELECT m, s, n FROM {STATS_TABLE}").fetchall()
+    found = {(m, s): SampledSeries(m, s, n) for m, s, n in stats}
+    skipped = [_rows_in_kept_groups(con, plan)] * len(plan.y_sqls)
+    for m, _, n in stats:
+        skipped[m] -= n
+
+    parts = []
+    if any(n > budget for _, _, n in stats):
+        parts.append(_MIN_MAX_KEPT if plan.method is Method.MIN_MAX else _GRID_KEPT)
+    if any(0 < n <= budget for _, _, n in stats):
+        parts.append(_ALL_POINTS)
+    if parts:
+        query = (
+            f"WITH points AS NOT MATERIALIZED ({points}) "
+            + "\nUNION ALL\n".join(parts).format(stats=STATS_TABLE)
+            + "\nORDER BY 1, 2, 3, 4"
+        )
+        params = {"budget": budget}
+        if _MIN_MAX_KEPT in parts:
+            params["buckets"] = (budget - 2) // 2
+        if _GRID_KEPT in parts:
+            params["grid"] = math.isqrt(budget - 4)
+        for m, s, x, y in con.execute(query, params).fetchall():
+            found[(m, s)].points.append((x, y))
     series = [
         found.get((measure, group), SampledSeries(measure, group))
         for measure in range(len(plan.y_sqls))
@@ -96,21 +116,23 @@ def _rank_groups(con: duckdb.DuckDBPyConnection, plan: PointsPlan) -> tuple[list
     return rank_into_table(con, GROUPS_TABLE, plan.group_column, plan.max_series)
 
 
+def _rows_in_kept_groups(con: duckdb.DuckDBPyConnection, plan: PointsPlan) -> int:
+    """Rows a drawn series could come from: all of them, or those of the groups kept."""
+    if plan.group_column is None:
+        row = con.execute(f"SELECT count(*) FROM {RESULT_VIEW}").fetchone()
+    else:
+        row = con.execute(f"SELECT coalesce(sum(score), 0) FROM {GROUPS_TABLE}").fetchone()
+    return int(row[0]) if row else 0
+
+
 def _keep_sql(plan: PointsPlan, y_sql: str) -> str:
+    """True when a row's point can be drawn: finite x and y, and > 0 on a log axis."""
     conditions = [finite_sql(f"CAST({plan.x_sql} AS DOUBLE)"), finite_sql(y_sql)]
     if plan.log_x:
         conditions.append(f"{plan.x_sql} > 0")
     if plan.log_y:
         conditions.append(f"{y_sql} > 0")
     return " AND ".join(conditions)
-
-
-def _skipped_rows(con: duckdb.DuckDBPyConnection, plan: PointsPlan) -> list[int]:
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE NOT coalesce({_keep_sql(plan, y)}, false))" for y in plan.y_sqls
-    )
-    row = con.execute(f"SELECT {counts} FROM {RESULT_VIEW}").fetchone()
-    return [int(n) for n in row] if row else [0] * len(plan.y_sqls)
 
 
 def _points_sql(plan: PointsPlan) -> str:
@@ -143,71 +165,69 @@ def _bucket(coordinate: str, low: str, high: str, count: str) -> str:
     )
 
 
-_MIN_MAX_SQL: Final = (
+_MIN_MAX_STATS: Final = """
+SELECT m, s, count(*) AS n, min(bx) AS b0, max(bx) AS b1,
+       min(x) AS x_first, arg_min(y, x) AS y_first,
+       max(x) AS x_last, arg_max(y, x) AS y_last
+FROM ({points}) GROUP BY m, s
+"""
+
+_GRID_STATS: Final = """
+SELECT m, s, count(*) AS n,
+       min(bx) AS bx0, max(bx) AS bx1, min(by_) AS by0, max(by_) AS by1,
+       min(x) AS x_min, arg_min(y, x) AS y_at_x_min,
+       max(x) AS x_max, arg_max(y, x) AS y_at_x_max,
+       arg_min(x, y) AS x_at_y_min, min(y) AS y_min,
+       arg_max(x, y) AS x_at_y_max, max(y) AS y_max
+FROM ({points}) GROUP BY m, s
+"""
+
+# Series with at most `budget` points: all of them.
+_ALL_POINTS: Final = """
+SELECT p.m, p.s, p.x, p.y FROM points AS p JOIN {stats} AS st USING (m, s)
+WHERE st.n <= $budget
+"""
+
+# Larger series: per x bucket the lowest and highest point, plus first and last point.
+_MIN_MAX_KEPT: Final = (
     """
-WITH points AS ({points}),
-stats AS (
-    SELECT m, s, count(*) AS n, min(bx) AS b0, max(bx) AS b1,
-           min(x) AS x_first, arg_min(y, x) AS y_first,
-           max(x) AS x_last, arg_max(y, x) AS y_last
-    FROM points GROUP BY m, s
-),
-extremes AS (
-    SELECT p.m, p.s, arg_min(p.x, p.y) AS x_lo, min(p.y) AS y_lo,
-           arg_max(p.x, p.y) AS x_hi, max(p.y) AS y_hi
-    FROM points AS p JOIN stats AS st USING (m, s)
-    WHERE st.n > $budget
-    GROUP BY p.m, p.s, """
+SELECT * FROM (
+    WITH extremes AS (
+        SELECT p.m, p.s, arg_min(p.x, p.y) AS x_lo, min(p.y) AS y_lo,
+               arg_max(p.x, p.y) AS x_hi, max(p.y) AS y_hi
+        FROM points AS p JOIN {stats} AS st USING (m, s)
+        WHERE st.n > $budget
+        GROUP BY p.m, p.s, """
     + _bucket("p.bx", "st.b0", "st.b1", "$buckets")
     + """
-),
-kept AS (
+    )
     SELECT m, s, x_lo AS x, y_lo AS y FROM extremes
     UNION SELECT m, s, x_hi, y_hi FROM extremes
-    UNION SELECT m, s, x_first, y_first FROM stats WHERE n > $budget
-    UNION SELECT m, s, x_last, y_last FROM stats WHERE n > $budget
+    UNION SELECT m, s, x_first, y_first FROM {stats} WHERE n > $budget
+    UNION SELECT m, s, x_last, y_last FROM {stats} WHERE n > $budget
 )
-SELECT k.m, k.s, st.n, k.x, k.y FROM kept AS k JOIN stats AS st USING (m, s)
-UNION ALL
-SELECT p.m, p.s, st.n, p.x, p.y FROM points AS p JOIN stats AS st USING (m, s)
-WHERE st.n <= $budget
-ORDER BY 1, 2, 4, 5
 """
 )
 
-_GRID_SQL: Final = (
+# Larger scatter series: one real point per occupied grid cell, plus the four extremes.
+_GRID_KEPT: Final = (
     """
-WITH points AS ({points}),
-stats AS (
-    SELECT m, s, count(*) AS n,
-           min(bx) AS bx0, max(bx) AS bx1, min(by_) AS by0, max(by_) AS by1,
-           min(x) AS x_min, arg_min(y, x) AS y_at_x_min,
-           max(x) AS x_max, arg_max(y, x) AS y_at_x_max,
-           arg_min(x, y) AS x_at_y_min, min(y) AS y_min,
-           arg_max(x, y) AS x_at_y_max, max(y) AS y_max
-    FROM points GROUP BY m, s
-),
-cells AS (
-    SELECT p.m, p.s, min(p.x) AS x, arg_min(p.y, p.x) AS y
-    FROM points AS p JOIN stats AS st USING (m, s)
-    WHERE st.n > $budget
-    GROUP BY p.m, p.s, """
+SELECT * FROM (
+    WITH cells AS (
+        SELECT p.m, p.s, min(p.x) AS x, arg_min(p.y, p.x) AS y
+        FROM points AS p JOIN {stats} AS st USING (m, s)
+        WHERE st.n > $budget
+        GROUP BY p.m, p.s, """
     + _bucket("p.bx", "st.bx0", "st.bx1", "$grid")
     + ", "
     + _bucket("p.by_", "st.by0", "st.by1", "$grid")
     + """
-),
-kept AS (
+    )
     SELECT m, s, x, y FROM cells
-    UNION SELECT m, s, x_min, y_at_x_min FROM stats WHERE n > $budget
-    UNION SELECT m, s, x_max, y_at_x_max FROM stats WHERE n > $budget
-    UNION SELECT m, s, x_at_y_min, y_min FROM stats WHERE n > $budget
-    UNION SELECT m, s, x_at_y_max, y_max FROM stats WHERE n > $budget
+    UNION SELECT m, s, x_min, y_at_x_min FROM {stats} WHERE n > $budget
+    UNION SELECT m, s, x_max, y_at_x_max FROM {stats} WHERE n > $budget
+    UNION SELECT m, s, x_at_y_min, y_min FROM {stats} WHERE n > $budget
+    UNION SELECT m, s, x_at_y_max, y_max FROM {stats} WHERE n > $budget
 )
-SELECT k.m, k.s, st.n, k.x, k.y FROM kept AS k JOIN stats AS st USING (m, s)
-UNION ALL
-SELECT p.m, p.s, st.n, p.x, p.y FROM points AS p JOIN stats AS st USING (m, s)
-WHERE st.n <= $budget
-ORDER BY 1, 2, 4, 5
 """
 )

@@ -97,15 +97,15 @@ def rank_into_table(
 ) -> tuple[list[Any], int]:
     """Keep the ``limit`` values of ``column`` with the highest score in temp table ``table``.
 
-    The table has columns ``k`` (the value, NULL included) and ``rank`` (1 = highest score,
-    ties broken by value). Returns the kept values in rank order and how many distinct
+    The table has columns ``k`` (the value, NULL included), ``rank`` (1 = highest score,
+    ties broken by value) and ``score``. Returns the kept values in rank order and how many distinct
     values the column has (NULL counting as one).
     """
     ident = quote_ident(column)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS
-        SELECT k, rank FROM (
-            SELECT {ident} AS k,
+        SELECT k, rank, score FROM (
+            SELECT {ident} AS k, {score_sql} AS score,
                    row_number() OVER (ORDER BY {score_sql} DESC NULLS LAST, {ident} NULLS LAST)
                        AS rank
             FROM {RESULT_VIEW} GROUP BY {ident}
