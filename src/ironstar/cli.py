@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 
 import msgspec
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ironstar.bootstrap import build_registry, open_event_store
+from ironstar.bootstrap import build_app, build_registry, open_event_store
 from ironstar.eventstore.model import EventFilter, RecordedEvent
+from ironstar.projections.runner import UnknownProjection
 from ironstar.settings import Settings
 
 app = typer.Typer(
@@ -20,8 +22,10 @@ app = typer.Typer(
 )
 events_app = typer.Typer(help="Inspect the event store.", no_args_is_help=True)
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models built from events.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(db_app, name="db")
+app.add_typer(projections_app, name="projections")
 console = Console()
 
 
@@ -110,6 +114,60 @@ def db_migrate() -> None:
         console.print(f"applied {', '.join(applied)} to {where}")
     else:
         console.print(f"{where} is up to date")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    names: list[str] = typer.Argument(None, help="Projections to rebuild (see 'list')."),
+    all_: bool = typer.Option(False, "--all", help="Rebuild every projection."),
+) -> None:
+    """Drop read models and rebuild them from the first event (stop the server first)."""
+    if not names and not all_:
+        console.print("[red]name one or more projections, or pass --all[/]")
+        raise typer.Exit(2)
+    settings = Settings.from_env()
+
+    async def run() -> tuple[int, float, list[str]]:
+        ironstar = build_app(settings)
+        try:
+            await ironstar.runner.prepare()
+            chosen = None if all_ else list(names)
+            started = time.perf_counter()
+            position = await ironstar.runner.rebuild(chosen)
+            done = [p.name for p in ironstar.runner.projections] if all_ else list(names)
+            return position, time.perf_counter() - started, done
+        finally:
+            await ironstar.close()
+
+    try:
+        position, seconds, done = asyncio.run(run())
+    except UnknownProjection as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    console.print(f"rebuilt {', '.join(done)} up to position {position} in {seconds:.2f} s")
+
+
+@projections_app.command("list")
+def projections_list() -> None:
+    """Each projection with its checkpoint."""
+    settings = Settings.from_env()
+
+    async def run() -> tuple[dict[str, int], int]:
+        ironstar = build_app(settings)
+        try:
+            await ironstar.runner.prepare()
+            return ironstar.runner.checkpoints(), await ironstar.events.head_position()
+        finally:
+            await ironstar.close()
+
+    checkpoints, head = asyncio.run(run())
+    table = Table(title=f"Projections (event head {head})")
+    table.add_column("projection")
+    table.add_column("checkpoint", justify="right")
+    table.add_column("behind", justify="right")
+    for name, position in checkpoints.items():
+        table.add_row(name, str(position), str(head - position))
+    console.print(table)
 
 
 def main() -> None:

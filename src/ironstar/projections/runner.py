@@ -23,10 +23,19 @@ log = logging.getLogger(__name__)
 
 
 class Projection(Protocol):
-    name: str
-    version: int  # bump when tables or logic change: the projection is rebuilt on start
-    tables: tuple[str, ...]
-    event_types: frozenset[str]  # what it reads; the runner skips everything else
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> int:
+        """Bump when tables or logic change: the projection is rebuilt on start."""
+        ...
+
+    @property
+    def tables(self) -> tuple[str, ...]: ...
+    @property
+    def event_types(self) -> frozenset[str]:
+        """What it reads; the runner skips everything else."""
+        ...
 
     def create(self, tx: Tx) -> None: ...
     def apply(self, tx: Tx, event: RecordedEvent) -> None: ...
@@ -74,6 +83,10 @@ class ProjectionRunner:
     def position(self) -> int:
         """Every projection has applied all events up to here."""
         return self._position
+
+    @property
+    def started_following(self) -> bool:
+        return self._task is not None
 
     @property
     def projections(self) -> list[Projection]:

@@ -1,0 +1,1 @@
+"""Background work reacting to time and to events: expiry, query execution, refresh."""
