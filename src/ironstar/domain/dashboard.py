@@ -334,7 +334,10 @@ def _restore(command: RestoreDashboard, state: DashboardState | None) -> list[Ev
         )
         target = msgspec.structs.replace(target, charts=(*target.charts, placed))
     if (target.name, target.tabs, target.charts, False) == (
-        state.name, state.tabs, state.charts, state.deleted
+        state.name,
+        state.tabs,
+        state.charts,
+        state.deleted,
     ):
         return []
     return [

@@ -231,4 +231,3 @@ EVENTS: Final = (
     ChartResized,
     DashboardRestored,
 )
-

@@ -53,6 +53,14 @@ rects_anywhere = st.builds(
     height=st.integers(0, 4),
 )
 rects = st.one_of(rects_in_grid, rects_in_grid, rects_anywhere)
+# A cramped corner of the grid, so that well-formed additions often collide.
+rects_crowded = st.builds(
+    GridRect,
+    x=st.integers(0, 6),
+    y=st.integers(0, 2),
+    width=st.integers(2, 6),
+    height=st.integers(1, 3),
+)
 definitions = st.sampled_from(
     [
         ChartDefinition(query_id="q1", config={"chart_type": "bar", "y": ["n"]}),
@@ -70,7 +78,7 @@ good_changes = st.one_of(
         chart_id=chart_ids,
         tab_id=st.sampled_from(["t1", "t2"]),
         definition=definitions.filter(lambda d: bool(d.config)),
-        position=rects_in_grid,
+        position=rects_crowded,
         query_completed=st.just(True),
         **owner_common,
     ),
@@ -110,7 +118,7 @@ any_changes = st.one_of(
         ResizeChart, chart_id=chart_ids, width=st.integers(0, 7), height=st.integers(0, 3), **common
     ),
 )
-commands = st.one_of(good_changes, any_changes)
+commands = st.one_of(good_changes, good_changes, any_changes)
 
 
 def invariants(state: DashboardState) -> None:
