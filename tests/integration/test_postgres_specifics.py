@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from ironstar.eventstore.codec import EventRegistry
-from ironstar.eventstore.errors import StoreUnavailable
-from ironstar.eventstore.model import ANY, NO_STREAM, NewEvent
+from ironstar.eventstore.errors import EventEncodingError, InvalidAppend, StoreUnavailable
+from ironstar.eventstore.model import ANY, NO_STREAM, EventMetadata, NewEvent
 from ironstar.eventstore.postgres import application_name, open_postgres_store
 from ironstar.eventstore.sqlstore import SqlEventStore
 
@@ -28,9 +28,14 @@ class Pinged(msgspec.Struct, frozen=True):
     n: int
 
 
+class Said(msgspec.Struct, frozen=True):
+    text: str
+
+
 def _registry() -> EventRegistry:
     registry = EventRegistry()
     registry.register("Pinged", Pinged)
+    registry.register("Said", Said)
     return registry
 
 
@@ -197,6 +202,61 @@ def test_a_killed_writer_connection_fails_one_append_then_reconnects(
             await store.append("ping:a", [NewEvent(Pinged(3))], 1)
             assert [e.data.n for e in await store.read_stream("ping:a")] == [1, 3]
             assert list(_backend_pids(url, "writer", schema)) != [writer_pid]
+
+    asyncio.run(scenario())
+
+
+def test_reads_fail_typed_when_their_connection_dies_and_then_recover(
+    pg_schema: PgSchema,
+) -> None:
+    url, schema = pg_schema
+
+    async def scenario() -> None:
+        store = _open(pg_schema)
+        async with _stores(store):
+            await store.append("ping:a", [NewEvent(Pinged(1))], NO_STREAM)
+            assert len(await store.read_stream("ping:a")) == 1  # opens the reader pool
+            readers = _backend_pids(url, "reader", schema)
+            assert readers
+            for pid in readers:
+                _terminate(url, pid)
+            failures = 0
+            while True:  # each dead pooled connection fails one read, then is replaced
+                try:
+                    events = await store.read_stream("ping:a")
+                    break
+                except StoreUnavailable:
+                    failures += 1
+                    assert failures <= len(readers)
+            assert failures >= 1
+            assert [e.data for e in events] == [Pinged(1)]
+
+    asyncio.run(scenario())
+
+
+def test_what_postgresql_cannot_store_is_a_typed_error_and_spares_its_neighbours(
+    pg_schema: PgSchema,
+) -> None:
+    # jsonb has no \u0000 and text columns no NUL, unlike SQLite.
+    async def scenario() -> None:
+        store = _open(pg_schema)
+        async with _stores(store):
+            fine, nul_payload, nul_metadata = await asyncio.gather(
+                store.append("said:ok", [NewEvent(Said("fine"))], NO_STREAM),
+                store.append("said:a", [NewEvent(Said("a\x00b"))], NO_STREAM),
+                store.append(
+                    "said:b", [NewEvent(Said("b"))], NO_STREAM, EventMetadata(user_id="u\x00")
+                ),
+                return_exceptions=True,
+            )
+            assert isinstance(nul_payload, EventEncodingError)
+            assert isinstance(nul_metadata, InvalidAppend)
+            assert not isinstance(fine, BaseException)
+            assert [e.stream_id for e in await store.read_all()] == ["said:ok"]
+            with pytest.raises(EventEncodingError):  # alone, without a batch around it
+                await store.append("said:a", [NewEvent(Said("\x00"))], NO_STREAM)
+            await store.append("said:a", [NewEvent(Said("a"))], NO_STREAM)
+            assert await store.head_position() == 2
 
     asyncio.run(scenario())
 

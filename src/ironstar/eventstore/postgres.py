@@ -20,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from ironstar.eventstore.codec import EventRegistry
+from ironstar.eventstore.errors import EventEncodingError, InvalidAppend, StoreUnavailable
 from ironstar.eventstore.migrations import migrations_for
 from ironstar.eventstore.sqlstore import SqlEventStore
 from ironstar.eventstore.wakeup import Wakeup
@@ -90,8 +91,12 @@ class PostgresDialect:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._reader_pool().connection() as conn:
-            yield conn
+        try:
+            with self._reader_pool().connection() as conn:
+                yield conn
+        except self.operational_errors as exc:
+            # The pool drops the broken connection; the next read gets a fresh one.
+            raise StoreUnavailable(f"cannot read events: {exc}") from exc
 
     def _reader_pool(self) -> ConnectionPool:
         # Opened on first read, so a failed migration leaves no pool threads behind.
@@ -105,6 +110,7 @@ class PostgresDialect:
                     min_size=1,
                     max_size=self.pool_size,
                     name=application_name("readers", self.schema),
+                    timeout=_CONNECT_TIMEOUT,
                     open=True,
                 )
             return self._pool
@@ -132,7 +138,7 @@ class PostgresDialect:
                 if migration.version in done:
                     continue
                 with conn.transaction():
-                    conn.execute(migration.sql.encode())  # no parameters: may hold many statements
+                    conn.execute(migration.sql)  # no parameters, so it may hold many statements
                     conn.execute(
                         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                         (migration.version, migration.name),
@@ -157,11 +163,16 @@ class PostgresDialect:
             raise RuntimeError("insert_events outside a write transaction")
         first = self._head + 1
         params = [(first + i, *row[:6], _text(row[6]), *row[7:]) for i, row in enumerate(rows)]
-        with conn.cursor() as cur:
-            if len(params) == 1:
-                cur.execute(self._insert, params[0])
-            else:
-                cur.executemany(self._insert, params)
+        try:
+            with conn.cursor() as cur:
+                if len(params) == 1:
+                    cur.execute(self._insert, params[0])
+                else:
+                    cur.executemany(self._insert, params)
+        except psycopg.errors.UntranslatableCharacter as exc:
+            raise EventEncodingError(f"PostgreSQL cannot store this payload: {exc}") from None
+        except psycopg.DataError as exc:  # e.g. a NUL character in a metadata string
+            raise InvalidAppend(f"PostgreSQL cannot store this event: {exc}") from None
         # Only now: a failed insert is rolled back to its savepoint and must not use up positions.
         self._head = first + len(rows) - 1
         return first
@@ -192,6 +203,8 @@ class PostgresDialect:
     def start_listener(self, wakeup: Wakeup) -> None:
         if self._listener is None:
             self._listener = _Listener(lambda: self._connect("listener"), self.channel, wakeup)
+            # Wake-ups are live once the store is open (polling covers it if this times out).
+            self._listener.listening.wait(_CONNECT_TIMEOUT)
 
     def close(self) -> None:
         self._closed = True
@@ -221,6 +234,7 @@ class _Listener:
         self._channel = channel
         self._wakeup = wakeup
         self._stopping = threading.Event()
+        self.listening = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"postgres-listen-{channel}", daemon=True
         )
@@ -238,6 +252,7 @@ class _Listener:
                 with self._connect() as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     delay = 0.1
+                    self.listening.set()
                     if reconnected:
                         self._wakeup.notify()
                     self._listen(conn)
@@ -246,6 +261,7 @@ class _Listener:
                     return
                 log.warning("event notifications lost (%s); reconnecting in %.1fs", exc, delay)
                 reconnected = True
+                self.listening.clear()
                 self._stopping.wait(delay)
                 delay = min(delay * 2, _MAX_RECONNECT_DELAY)
 
