@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ironstar.analytics.engine import AnalyticsEngine
 from ironstar.application.app import Ironstar
+from ironstar.application.automation.expiry import expiry_job
+from ironstar.application.automation.queries import QueryRunner
+from ironstar.application.leadership import FileLeadership, Leadership, PostgresLeadership
+from ironstar.application.workflow import Workflow
 from ironstar.eventstore.codec import EventRegistry
 from ironstar.eventstore.sqlstore import SqlEventStore
 from ironstar.projections.store import ProjectionStore
@@ -51,3 +60,47 @@ def open_projection_store(settings: Settings) -> ProjectionStore:
 def build_app(settings: Settings) -> Ironstar:
     """The application on the configured adapters (not started)."""
     return Ironstar(open_event_store(settings), open_projection_store(settings))
+
+
+@dataclass
+class Services:
+    """Everything a running Ironstar process needs, wired once."""
+
+    settings: Settings
+    app: Ironstar
+    engine: AnalyticsEngine
+    workflow: Workflow
+    queries: QueryRunner
+    leadership: Leadership
+
+    async def start(self) -> None:
+        await self.app.start()
+
+    async def close(self) -> None:
+        await self.app.stop()
+        await self.engine.close()
+        await self.app.close()
+        release = getattr(self.leadership, "close", None)
+        if release is not None:
+            release()
+
+
+def build_services(settings: Settings, *, clock: Callable[[], float] = time.time) -> Services:
+    """The app, the analytics engine, the workflow and their background jobs."""
+    app = build_app(settings)
+    engine = AnalyticsEngine(settings.data_dir)
+    leadership: Leadership = (
+        PostgresLeadership(settings.database_url)
+        if settings.uses_postgres
+        else FileLeadership(settings.data_dir / "locks")
+    )
+    workflow = Workflow(
+        app, engine, charts=engine, clock=clock, session_ttl=settings.session_ttl_seconds
+    )
+    queries = QueryRunner(app, engine, leadership, timeout_seconds=settings.query_timeout_seconds)
+    app.add_background_job("query-runner", queries.run)
+    app.add_background_job(
+        "session-expiry",
+        expiry_job(workflow, leadership, interval=settings.expiry_sweep_seconds),
+    )
+    return Services(settings, app, engine, workflow, queries, leadership)

@@ -20,6 +20,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     query_timeout_seconds: float = 60.0
+    session_ttl_seconds: float = 8 * 3600
+    expiry_sweep_seconds: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -46,4 +48,6 @@ class Settings:
             host=env.get("IRONSTAR_HOST", "127.0.0.1"),
             port=int(env.get("IRONSTAR_PORT", "8000")),
             query_timeout_seconds=float(env.get("IRONSTAR_QUERY_TIMEOUT", "60")),
+            session_ttl_seconds=float(env.get("IRONSTAR_SESSION_TTL", str(8 * 3600))),
+            expiry_sweep_seconds=float(env.get("IRONSTAR_EXPIRY_SWEEP_SECONDS", "30")),
         )

@@ -27,6 +27,10 @@ class CatalogDirectory(Protocol):
 
     def view(self, catalog_id: str) -> catalog.RegistryView: ...
 
+    def check_sql(self, sql: str) -> None:
+        """Refuse, before anything is recorded, statements the sandbox never runs."""
+        ...
+
     async def describe(
         self, catalog_id: str
     ) -> tuple[tuple[catalog.DatasetMetadata, ...], int | None]:
@@ -35,8 +39,8 @@ class CatalogDirectory(Protocol):
 
 
 class ChartChecker(Protocol):
-    def check(self, config: dict[str, Any], columns: list[dict[str, str]]) -> None:
-        """Raise a chart validation error when ``config`` cannot draw these columns."""
+    def check_chart(self, config: dict[str, Any], result_key: str) -> None:
+        """Raise a chart validation error when ``config`` cannot draw this result."""
         ...
 
 
@@ -104,11 +108,17 @@ class Workflow:
     async def select_catalog(
         self, actor: UserId, catalog_id: str, command_id: str | None = None
     ) -> CommandResult:
+        """Select a catalog after checking it answers; its metadata is refreshed on the way
+        (no event when unchanged), so the Dataset Browser is current."""
+        view = self.catalogs.view(catalog_id)
+        if view.known and view.available:
+            try:
+                await self.refresh_catalog(catalog_id, actor)
+            except Exception as exc:  # unreachable: the domain refuses, giving the reason
+                reason = getattr(exc, "reason", None) or str(exc).split("\n", 1)[0]
+                view = catalog.RegistryView(known=True, available=False, reason=reason)
         command = catalog.SelectCatalog(
-            catalog_id=catalog_id,
-            actor=actor,
-            registry=self.catalogs.view(catalog_id),
-            at=self.clock(),
+            catalog_id=catalog_id, actor=actor, registry=view, at=self.clock()
         )
         return await self._run(command, actor, command_id)
 
@@ -140,9 +150,12 @@ class Workflow:
         chart_config: dict[str, Any] | None = None,
         query_id: str | None = None,
         command_id: str | None = None,
+        pinned_snapshot_id: int | None = None,
+        rerun_of: str | None = None,
     ) -> str:
         view = self.catalogs.view(catalog_id)
         catalog.ensure_selectable(catalog_id, view)
+        self.catalogs.check_sql(sql)
         query_id = query_id or new_id()
         command = query_session.StartQuery(
             query_id=query_id,
@@ -154,9 +167,32 @@ class Workflow:
             if dataset is None
             else DatasetRef(catalog_id=catalog_id, dataset=dataset),
             chart_config=chart_config,
+            pinned_snapshot_id=pinned_snapshot_id,
+            rerun_of=rerun_of,
         )
         await self._run(command, actor, command_id or f"start:{query_id}")
         return query_id
+
+    async def rerun_query(
+        self, actor: UserId, query_id: str, *, pinned: bool = True, command_id: str | None = None
+    ) -> str:
+        """Run a past query again - pinned to the DuckLake snapshot it read, so the result
+        is reproduced even after the data changed (or on today's data when not pinned)."""
+        past = await self.app.reads.query(actor, query_id)
+        if past is None:
+            raise errors.NotFound(f"there is no query {query_id!r} of yours")
+        if pinned and past["snapshot_id"] is None:
+            raise errors.Conflict("this query has no recorded snapshot to pin to; run it again")
+        return await self.start_query(
+            actor,
+            past["sql"],
+            past["catalog_id"],
+            dataset=past["dataset"],
+            chart_config=past["chart_config"],
+            command_id=command_id,
+            pinned_snapshot_id=past["snapshot_id"] if pinned else None,
+            rerun_of=query_id,
+        )
 
     async def cancel_query(self, actor: UserId, query_id: str) -> CommandResult:
         command = query_session.CancelQuery(query_id=query_id, actor=actor, at=self.clock())
@@ -227,7 +263,7 @@ class Workflow:
         if not config:
             raise errors.InvalidChart("this query has no chart configuration; configure one")
         if self.charts is not None and query["status"] == "completed":
-            self.charts.check(config, query["columns"])
+            self.charts.check_chart(config, query["result_key"])
         chart_id = chart_id or new_id()
         await self.dashboard_command(
             actor,

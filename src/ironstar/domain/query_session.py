@@ -73,6 +73,8 @@ class StartQuery(Command, frozen=True, kw_only=True):
     at: float
     dataset_ref: DatasetRef | None = None
     chart_config: ChartConfig | None = None
+    pinned_snapshot_id: int | None = None  # re-run against this DuckLake snapshot
+    rerun_of: str | None = None  # the query run this one reproduces
 
 
 class CompleteQuery(Command, frozen=True, kw_only=True):
@@ -111,6 +113,8 @@ class QueryStarted(Event, frozen=True, kw_only=True):
     dataset_ref: DatasetRef | None
     chart_config: ChartConfig | None
     at: float
+    pinned_snapshot_id: int | None = None
+    rerun_of: str | None = None
 
 
 class QueryCompleted(Event, frozen=True, kw_only=True):
@@ -203,6 +207,10 @@ def _start(command: StartQuery, state: QueryState | None) -> QueryStarted:
         dataset_ref=ref,
         chart_config=None if config is None else parse_chart_config(config),
         at=parse_instant(command.at),
+        pinned_snapshot_id=None
+        if command.pinned_snapshot_id is None
+        else _count(command.pinned_snapshot_id, what="snapshot id"),
+        rerun_of=None if command.rerun_of is None else parse_id(command.rerun_of, what="query id"),
     )
 
 

@@ -21,7 +21,8 @@ class QueryHistory:
             "chart_config TEXT, status TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL, "
             "finished_at DOUBLE PRECISION, duration_ms BIGINT, row_count BIGINT, columns TEXT, "
             "result_key TEXT, snapshot_id BIGINT, failure_kind TEXT, failure_message TEXT, "
-            "failure_position INTEGER, cancelled_by TEXT, position BIGINT NOT NULL)"
+            "failure_position INTEGER, cancelled_by TEXT, pinned_snapshot_id BIGINT, "
+            "rerun_of TEXT, position BIGINT NOT NULL)"
         )
         tx.execute("CREATE INDEX IF NOT EXISTS queries_by_user ON queries (user_id, started_at)")
 
@@ -31,8 +32,9 @@ class QueryHistory:
             case q.QueryStarted():
                 tx.execute(
                     "INSERT INTO queries (query_id, user_id, catalog_id, dataset, sql, "
-                    "chart_config, status, started_at, position) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) ON CONFLICT (query_id) DO NOTHING",
+                    "chart_config, status, started_at, pinned_snapshot_id, rerun_of, position) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?) "
+                    "ON CONFLICT (query_id) DO NOTHING",
                     (
                         e.query_id,
                         e.user_id,
@@ -41,6 +43,8 @@ class QueryHistory:
                         e.sql,
                         None if e.chart_config is None else dumps(e.chart_config),
                         e.at,
+                        e.pinned_snapshot_id,
+                        e.rerun_of,
                         event.position,
                     ),
                 )
