@@ -93,8 +93,12 @@ class CircuitBreaker:
 class CatalogHealth:
     """One breaker per catalog name, shared by the query engine and the metadata refresher."""
 
-    def __init__(self, base_backoff: float = 5.0, max_backoff: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        base_backoff: float = 5.0,
+        max_backoff: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._make = lambda: CircuitBreaker(base_backoff, max_backoff, clock)
         self._breakers: dict[str, CircuitBreaker] = {}
         self._lock = threading.Lock()

@@ -50,7 +50,11 @@ def check_key(key: str) -> str:
 
 
 class FilesystemBlobStore:
-    """Blobs as files under ``root``; writes go to a temp file renamed into place."""
+    """Blobs as files under ``root``; writes go to a temp file renamed into place.
+
+    No fsync: a result lost in a power cut can be recomputed exactly (it records the DuckLake
+    snapshots it read), and syncing would cost milliseconds on every query.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -67,8 +71,6 @@ class FilesystemBlobStore:
         try:
             with partial.open("wb") as handle:
                 yield handle
-                handle.flush()
-                os.fsync(handle.fileno())
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)

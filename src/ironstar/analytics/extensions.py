@@ -1,7 +1,8 @@
 """Locate and load the DuckDB extensions that PyPI packages ship, never downloading any.
 
-Each ``duckdb-extension-<name>`` wheel carries ``extensions/v<duckdb version>/<name>.duckdb_extension``;
-the file only loads into the DuckDB release it was built for, so the versions must match.
+Each ``duckdb-extension-<name>`` wheel carries
+``extensions/v<duckdb version>/<name>.duckdb_extension``; the file only loads into the DuckDB
+release it was built for, so the versions must match.
 """
 
 from __future__ import annotations

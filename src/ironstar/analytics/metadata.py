@@ -80,7 +80,9 @@ def read_metadata(
         ).fetchall()
         grouped: dict[str, dict[str, list[ColumnInfo]]] = {}
         for schema, table, column, data_type in columns:
-            grouped.setdefault(schema, {}).setdefault(table, []).append(ColumnInfo(column, data_type))
+            grouped.setdefault(schema, {}).setdefault(table, []).append(
+                ColumnInfo(column, data_type)
+            )
         datasets = []
         for schema, tables in grouped.items():
             infos = []

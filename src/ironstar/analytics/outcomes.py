@@ -9,7 +9,13 @@ from typing import Literal
 from ironstar.analytics.results import ResultSummary
 
 FailureKind = Literal[
-    "syntax", "sql_not_allowed", "timeout", "resource", "catalog_unavailable", "execution", "invalid"
+    "syntax",
+    "sql_not_allowed",
+    "timeout",
+    "resource",
+    "catalog_unavailable",
+    "execution",
+    "invalid",
 ]
 
 

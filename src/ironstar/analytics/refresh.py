@@ -40,7 +40,9 @@ class MetadataRefresher:
                 with self._lock:
                     self._last_known[catalog] = metadata
                 return metadata
-            reason = session.failures.get(catalog) or breaker.snapshot().last_reason or "not attached"
+            reason = (
+                session.failures.get(catalog) or breaker.snapshot().last_reason or "not attached"
+            )
             return self._fallback(catalog, reason)
         finally:
             self.pool.release(session, reusable)
@@ -51,5 +53,7 @@ class MetadataRefresher:
     def _fallback(self, catalog: str, reason: str) -> CatalogMetadata:
         last = self.last_known(catalog)
         if last is None:
-            raise CatalogUnavailable(catalog, reason, self.pool.health.breaker(catalog).snapshot().retry_at)
+            raise CatalogUnavailable(
+                catalog, reason, self.pool.health.breaker(catalog).snapshot().retry_at
+            )
         return last.as_stale(reason)

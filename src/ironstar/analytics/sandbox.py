@@ -48,8 +48,22 @@ class CheckedSql:
 
 
 READ_KEYWORDS = frozenset(
-    {"select", "with", "values", "table", "from", "describe", "show", "summarize", "explain",
-     "pivot", "unpivot", "pivot_wider", "pivot_longer", "("}
+    {
+        "select",
+        "with",
+        "values",
+        "table",
+        "from",
+        "describe",
+        "show",
+        "summarize",
+        "explain",
+        "pivot",
+        "unpivot",
+        "pivot_wider",
+        "pivot_longer",
+        "(",
+    }
 )
 _PIVOTS = frozenset({"pivot", "unpivot", "pivot_wider", "pivot_longer"})
 _EXPLAIN_MODIFIERS = frozenset({"analyze"})
@@ -57,12 +71,37 @@ _EXPLAIN_MODIFIERS = frozenset({"analyze"})
 # Table/scalar functions that read files or run SQL given as a string; external access is off
 # anyway, but rejecting them by name gives a clear error and covers the readable lake paths.
 DENIED_FUNCTIONS = frozenset(
-    {"glob", "sniff_csv", "query", "query_table", "getenv", "parquet_scan", "iceberg_scan",
-     "delta_scan", "st_read", "sqlite_scan", "sqlite_attach", "postgres_scan", "postgres_query",
-     "postgres_execute", "postgres_attach", "mysql_query", "mysql_execute", "checkpoint",
-     "force_checkpoint", "merge_adjacent_files", "expire_snapshots", "cleanup_old_files",
-     "delete_orphaned_files", "add_data_files", "rewrite_data_files", "flush_inlined_data",
-     "set_option", "load_extension", "install_extension"}
+    {
+        "glob",
+        "sniff_csv",
+        "query",
+        "query_table",
+        "getenv",
+        "parquet_scan",
+        "iceberg_scan",
+        "delta_scan",
+        "st_read",
+        "sqlite_scan",
+        "sqlite_attach",
+        "postgres_scan",
+        "postgres_query",
+        "postgres_execute",
+        "postgres_attach",
+        "mysql_query",
+        "mysql_execute",
+        "checkpoint",
+        "force_checkpoint",
+        "merge_adjacent_files",
+        "expire_snapshots",
+        "cleanup_old_files",
+        "delete_orphaned_files",
+        "add_data_files",
+        "rewrite_data_files",
+        "flush_inlined_data",
+        "set_option",
+        "load_extension",
+        "install_extension",
+    }
 )
 DENIED_PREFIXES = ("read_", "parquet_", "ducklake_", "iceberg_", "delta_", "json_execute")
 _ALLOWED_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -114,8 +153,11 @@ def _explained_keyword(tokens: list[_Token]) -> str:
     index, depth = 1, 0
     while index < len(tokens):
         token = tokens[index]
-        if token.text == "(" and depth == 0 and index + 1 < len(tokens) and (
-            tokens[index + 1].text not in READ_KEYWORDS
+        if (
+            token.text == "("
+            and depth == 0
+            and index + 1 < len(tokens)
+            and (tokens[index + 1].text not in READ_KEYWORDS)
         ):
             depth = 1  # an options list: EXPLAIN (FORMAT json) ...
         elif depth:
@@ -130,8 +172,10 @@ def _check_functions(tokens: list[_Token]) -> None:
     for index, token in enumerate(tokens):
         followed_by_call = index + 1 < len(tokens) and tokens[index + 1].text == "("
         name = token.text
-        if token.kind in ("identifier", "keyword") and followed_by_call and (
-            name in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES)
+        if (
+            token.kind in ("identifier", "keyword")
+            and followed_by_call
+            and (name in DENIED_FUNCTIONS or name.startswith(DENIED_PREFIXES))
         ):
             raise SandboxViolation(f"{name}() is not allowed: queries may only read catalog tables")
         if token.kind == "string_const" and index and tokens[index - 1].text in ("from", "join"):

@@ -40,9 +40,7 @@ def _first_line(exc: BaseException) -> str:
     return text.split("\n", 1)[0] if text else type(exc).__name__
 
 
-def attach_with_timeout(
-    conn: duckdb.DuckDBPyConnection, sql: str, timeout: float
-) -> str | None:
+def attach_with_timeout(conn: duckdb.DuckDBPyConnection, sql: str, timeout: float) -> str | None:
     """Run one ATTACH; return None on success or the reason it failed or timed out."""
     cursor = conn.cursor()
     outcome: list[str | None] = []

@@ -48,7 +48,7 @@ LAB_TABLES = (
     "CREATE TABLE measurements AS SELECT i AS id, i % 7 AS station, "
     "round(i * 0.25, 2) AS value, 'sample-' || i AS label FROM range(1000) t(i)",
     'CREATE TABLE "odd names" AS SELECT 1 AS "température °C", 2 AS "with space", '
-    "3 AS \"quote\"\"inside\", 'ünïcödé ✓ 日本' AS \"名前\"",
+    '3 AS "quote""inside", \'ünïcödé ✓ 日本\' AS "名前"',
     "CREATE SCHEMA field",
     "CREATE TABLE field.sites AS SELECT * FROM (VALUES (1, 'north'), (2, 'south')) v(id, name)",
 )
@@ -94,7 +94,9 @@ def make_engine(data_dir: Path, **config: object) -> Engine:
     clock = FakeClock()
     registry = CatalogRegistry.load(data_dir)
     health = CatalogHealth(base_backoff=30, clock=clock)
-    pool = SessionPool(registry, limits, health, attach_timeout=float(config.pop("attach_timeout", 5)))
+    pool = SessionPool(
+        registry, limits, health, attach_timeout=float(config.pop("attach_timeout", 5))
+    )
     store = FilesystemBlobStore(data_dir / "results")
     cache = ResultCache(store)
     executor = QueryExecutor(pool, store, cache, ExecutorConfig(**config))  # type: ignore[arg-type]

@@ -65,13 +65,17 @@ async def test_catalog_down_serves_stale_metadata_and_recovers(async_engine: Eng
     async_engine.clock.now += 31
     recovered = await refresher.refresh("lab")
     assert not recovered.stale
-    ok = await async_engine.executor.run(QueryRequest("q2", "u", "SELECT count(*) FROM measurements", "lab"))
+    ok = await async_engine.executor.run(
+        QueryRequest("q2", "u", "SELECT count(*) FROM measurements", "lab")
+    )
     assert isinstance(ok, QueryCompleted)
 
 
 async def test_remote_catalog_fails_cleanly_and_others_keep_working(lab_dir: Path) -> None:
     toml = lab_dir / "catalogs.toml"
-    toml.write_text(toml.read_text() + '\n[catalogs.fixtures]\nlocation = "hf://datasets/sciexp/fixtures"\n')
+    toml.write_text(
+        toml.read_text() + '\n[catalogs.fixtures]\nlocation = "hf://datasets/sciexp/fixtures"\n'
+    )
     engine = make_engine(lab_dir, attach_timeout=3)
     try:
         started = time.perf_counter()
@@ -82,7 +86,9 @@ async def test_remote_catalog_fails_cleanly_and_others_keep_working(lab_dir: Pat
         with pytest.raises(CatalogUnavailable) as error:
             await MetadataRefresher(engine.pool).refresh("fixtures")
         assert error.value.code == "catalog_unavailable" and error.value.reason
-        local = await engine.executor.run(QueryRequest("l", "u", "SELECT count(*) FROM lab.measurements"))
+        local = await engine.executor.run(
+            QueryRequest("l", "u", "SELECT count(*) FROM lab.measurements")
+        )
         assert isinstance(local, QueryCompleted)
     finally:
         await engine.executor.close()

@@ -35,7 +35,9 @@ def test_normalisation_ignores_layout_but_not_meaning() -> None:
 
 async def test_same_sql_on_same_snapshot_reuses_the_result(async_engine: Engine) -> None:
     first = await completed(async_engine, "a", TOTAL)
-    again = await completed(async_engine, "b", "select count(*) AS n,\n  sum(value) AS total -- x\nfrom measurements;")
+    again = await completed(
+        async_engine, "b", "select count(*) AS n,\n  sum(value) AS total -- x\nfrom measurements;"
+    )
     assert not first.cached and again.cached
     assert again.summary.result_key == first.summary.result_key
     assert not async_engine.store.exists("results/b.parquet")
@@ -49,7 +51,9 @@ async def test_new_snapshot_invalidates_and_pins_reproduce(async_engine: Engine)
     old_rows = results.page(async_engine.store, before.summary.result_key).rows()
 
     async_engine.release_catalogs()
-    write_lake(async_engine.data_dir, "lab", "INSERT INTO measurements VALUES (5000, 1, 99.5, 'late')")
+    write_lake(
+        async_engine.data_dir, "lab", "INSERT INTO measurements VALUES (5000, 1, 99.5, 'late')"
+    )
 
     after = await completed(async_engine, "after", TOTAL)
     assert not after.cached

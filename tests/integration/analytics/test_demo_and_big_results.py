@@ -33,7 +33,14 @@ async def test_demo_builds_once_deterministically(tmp_path: Path) -> None:
     build_demo(second, sensor_rows=200_000, append_rows=2_000)
 
     registry = CatalogRegistry.load(first)
-    assert set(registry.names()) == {"penguins", "vega", "flights", "gapminder", "sensors", "fixtures"}
+    assert set(registry.names()) == {
+        "penguins",
+        "vega",
+        "flights",
+        "gapminder",
+        "sensors",
+        "fixtures",
+    }
     assert registry.get("fixtures").is_remote
 
     checksum = (
@@ -106,4 +113,7 @@ def test_ten_million_row_result_streams_in_bounded_memory(tmp_path: Path) -> Non
     assert report["peak_mb"] < 500, report
     import pyarrow.parquet as pq
 
-    assert pq.ParquetFile(tmp_path / "results" / "results" / "big.parquet").metadata.num_rows == 10_000_000
+    assert (
+        pq.ParquetFile(tmp_path / "results" / "results" / "big.parquet").metadata.num_rows
+        == 10_000_000
+    )

@@ -23,7 +23,10 @@ async def test_metadata_describes_the_catalog(async_engine: Engine) -> None:
     measurements = metadata.table("main", "measurements")
     assert measurements.row_count == 1000
     assert [(c.name, c.type) for c in measurements.columns] == [
-        ("id", "BIGINT"), ("station", "BIGINT"), ("value", "DECIMAL(22,2)"), ("label", "VARCHAR"),
+        ("id", "BIGINT"),
+        ("station", "BIGINT"),
+        ("value", "DECIMAL(22,2)"),
+        ("label", "VARCHAR"),
     ]
     assert metadata.table("main", "odd names").columns[3].name == "名前"
     assert metadata.table("field", "sites").row_count == 2

@@ -106,7 +106,9 @@ async def test_every_escape_is_rejected_and_nothing_changes(engine: Engine, tmp_
     secret.write_text("password\nhunter2\n")
     lake = engine.data_dir / "lake"
     before = lake_fingerprint(lake)
-    first = await engine.executor.run(QueryRequest("probe", "u", "SELECT count(*) FROM lab.measurements"))
+    first = await engine.executor.run(
+        QueryRequest("probe", "u", "SELECT count(*) FROM lab.measurements")
+    )
     assert isinstance(first, QueryCompleted)
     snapshot = first.summary.snapshots["lab"]
 
@@ -119,7 +121,9 @@ async def test_every_escape_is_rejected_and_nothing_changes(engine: Engine, tmp_
 
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "export").exists()
     assert lake_fingerprint(lake) == before
-    after = await engine.executor.run(QueryRequest("probe2", "u", "SELECT count(*) FROM lab.measurements"))
+    after = await engine.executor.run(
+        QueryRequest("probe2", "u", "SELECT count(*) FROM lab.measurements")
+    )
     assert isinstance(after, QueryCompleted)
     assert after.summary.snapshots["lab"] == snapshot
 
