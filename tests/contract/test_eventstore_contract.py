@@ -453,3 +453,9 @@ async def test_subscribe_batches_pages_in_order(store: SqlEventStore) -> None:
         if sum(len(p) for p in pages) == 7:
             break
     assert pages == [["a", "b", "c"], ["d", "e", "f"], ["g"]]
+
+
+async def test_nul_characters_are_refused_by_every_adapter(store: SqlEventStore) -> None:
+    with pytest.raises(EventEncodingError, match="NUL"):
+        await store.append("note:nul", noted("before\x00after"), NO_STREAM)
+    assert await store.head_position() == 0

@@ -7,6 +7,7 @@ by upcasters, one step at a time, before decoding into the current class.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,6 +15,8 @@ import msgspec
 
 from ironstar.eventstore.errors import EventEncodingError, UnknownEventType
 
+# A JSON \u0000 escape not itself escaped (an odd run of backslashes before the 'u').
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 E = TypeVar("E", bound=type)
 
@@ -94,6 +97,9 @@ class EventRegistry:
             payload = self._encoder.encode(data)
         except (TypeError, ValueError, OverflowError) as exc:
             raise EventEncodingError(f"{entry.name} cannot be encoded as JSON: {exc}") from None
+        if b"\\u0000" in payload and _NUL_ESCAPE.search(payload):
+            # PostgreSQL's jsonb refuses NUL: refuse it on every adapter alike.
+            raise EventEncodingError(f"{entry.name} contains a NUL character, which is not stored")
         return entry.name, entry.version, payload
 
     def decode(self, name: str, version: int, payload: bytes | str) -> Any:

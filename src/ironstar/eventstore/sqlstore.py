@@ -524,9 +524,7 @@ class _Statements:
             f"SELECT ({self.stream_version}), "
             f"(SELECT stream_id FROM events WHERE event_id = {dialect.event_id_param})"
         )
-        self.event_by_id = s(
-            f"SELECT {cols} FROM events WHERE event_id = {dialect.event_id_param}"
-        )
+        self.event_by_id = s(f"SELECT {cols} FROM events WHERE event_id = {dialect.event_id_param}")
         self.version_of_event = s(
             f"SELECT stream_version FROM events WHERE event_id = {dialect.event_id_param}"
         )
