@@ -170,5 +170,61 @@ def projections_list() -> None:
     console.print(table)
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default 8000)."),
+) -> None:
+    """Start the web server (building the demo data first when there is none)."""
+    import uvicorn
+
+    from ironstar.web.app import create_app
+
+    settings = Settings.from_env()
+    host = host or settings.host
+    port = port or settings.port
+    if settings.local_mode and host not in LOOPBACK:
+        console.print(
+            f"[red]refusing to listen on {host}: no sign-in provider is configured, so Ironstar "
+            "runs in local single-user mode, which serves 127.0.0.1 only.[/] Configure GitHub "
+            "(IRONSTAR_GITHUB_CLIENT_ID/SECRET) or OpenID Connect (IRONSTAR_OIDC_DISCOVERY_URL, "
+            "IRONSTAR_OIDC_CLIENT_ID/SECRET) to serve other hosts."
+        )
+        raise typer.Exit(2)
+
+    async def prepare(chosen: Settings) -> None:
+        if chosen.demo_on_start:
+            await asyncio.to_thread(_build_demo, chosen, False)
+
+    console.print(f"Ironstar on http://{host}:{port}/ (data in {settings.data_dir.resolve()})")
+    uvicorn.run(create_app(settings, prepare=prepare), host=host, port=port, log_level="info")
+
+
+def _build_demo(settings: Settings, verbose: bool) -> None:
+    from ironstar.analytics.demo_data import build_demo
+
+    report = build_demo(settings.data_dir, log=console.print if verbose else lambda _: None)
+    if report.built:
+        console.print(f"demo data built in {report.seconds:.1f} s: {', '.join(report.catalogs)}")
+
+
+@app.command("demo")
+def demo(
+    headless: bool = typer.Option(
+        False, "--headless", help="Also walk the workflow and print what every read model shows."
+    ),
+) -> None:
+    """Build the demo DuckLake catalogs (once); with --headless, run the seed workflow."""
+    settings = Settings.from_env()
+    _build_demo(settings, True)
+    if headless:
+        from ironstar.application.demo import run_headless_demo
+
+        asyncio.run(run_headless_demo(settings, console))
+
+
 def main() -> None:
     app()

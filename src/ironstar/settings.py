@@ -22,6 +22,24 @@ class Settings:
     query_timeout_seconds: float = 60.0
     session_ttl_seconds: float = 8 * 3600
     expiry_sweep_seconds: float = 30.0
+    max_body_bytes: int = 2 * 1024 * 1024
+    # Sign-in: with neither GitHub nor OIDC configured, Ironstar runs in local
+    # single-user mode and only listens on the loopback interface.
+    public_url: str = ""  # e.g. https://ironstar.example.org (for OAuth redirect URLs)
+    github_client_id: str = ""
+    github_client_secret: str = ""
+    github_api_url: str = "https://api.github.com"
+    github_oauth_url: str = "https://github.com"
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = "oidc"
+    demo_on_start: bool = True
+
+    @property
+    def local_mode(self) -> bool:
+        return not (self.github_client_id or self.oidc_discovery_url)
+
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -50,4 +68,14 @@ class Settings:
             query_timeout_seconds=float(env.get("IRONSTAR_QUERY_TIMEOUT", "60")),
             session_ttl_seconds=float(env.get("IRONSTAR_SESSION_TTL", str(8 * 3600))),
             expiry_sweep_seconds=float(env.get("IRONSTAR_EXPIRY_SWEEP_SECONDS", "30")),
+            public_url=env.get("IRONSTAR_PUBLIC_URL", ""),
+            github_client_id=env.get("IRONSTAR_GITHUB_CLIENT_ID", ""),
+            github_client_secret=env.get("IRONSTAR_GITHUB_CLIENT_SECRET", ""),
+            github_api_url=env.get("IRONSTAR_GITHUB_API_URL", "https://api.github.com"),
+            github_oauth_url=env.get("IRONSTAR_GITHUB_OAUTH_URL", "https://github.com"),
+            oidc_discovery_url=env.get("IRONSTAR_OIDC_DISCOVERY_URL", ""),
+            oidc_client_id=env.get("IRONSTAR_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=env.get("IRONSTAR_OIDC_CLIENT_SECRET", ""),
+            oidc_name=env.get("IRONSTAR_OIDC_NAME", "oidc"),
+            demo_on_start=env.get("IRONSTAR_DEMO_ON_START", "1") not in ("0", "false", "no"),
         )

@@ -42,9 +42,9 @@ class AnalyticsEngine:
         self.registry = CatalogRegistry.load(self.data_dir, catalog_overrides)
         self.health = CatalogHealth()
         self.blobs = FilesystemBlobStore(self.data_dir / "results")
-        self.pool = SessionPool(
-            self.registry, limits or SandboxLimits(), self.health, attach_timeout
-        )
+        # Spill to the data directory, never to whatever the working directory is.
+        limits = limits or SandboxLimits(temp_directory=str(self.data_dir / "spill"))
+        self.pool = SessionPool(self.registry, limits, self.health, attach_timeout)
         self.refresher = MetadataRefresher(self.pool)
         self.executor = QueryExecutor(self.pool, self.blobs, ResultCache(self.blobs), executor)
         self.checker = SqlChecker()
@@ -131,6 +131,14 @@ class AnalyticsEngine:
                 return chart_data(parsed, handle, budget=budget)
 
         return await asyncio.to_thread(compute)
+
+    async def warm_up(self) -> None:
+        """Open one sandbox session now, so the first query does not pay for attaching."""
+
+        def warm() -> None:
+            self.pool.release(self.pool.acquire())
+
+        await asyncio.to_thread(warm)
 
     async def close(self) -> None:
         await self.executor.close()

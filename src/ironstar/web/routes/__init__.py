@@ -1,0 +1,1 @@
+"""Routers: every module here that defines ``router`` is mounted by the app factory."""
