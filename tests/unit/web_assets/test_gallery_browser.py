@@ -268,3 +268,49 @@ def test_panel_resize_posts_ui_state(page: Any) -> None:
     assert json.loads(posts[0].post_data) == {"panels": {"browser": 340}}
     assert posts[0].headers["content-type"] == "application/json"
     assert posts[0].headers["x-csrf-token"] == "gallery-csrf-token"
+
+
+def test_chart_tooltips_respect_the_content_security_policy(page: Any) -> None:
+    # ECharts' HTML tooltips carry style attributes that CSP refuses (a console error, which
+    # the page fixture fails on); ironstar.js draws them on the canvas instead.
+    chart = page.locator("#chart-bar")
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    for fraction in (0.2, 0.5, 0.8):
+        page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.7)
+        page.wait_for_timeout(150)
+
+
+def test_htmx_forms_send_csrf_and_a_stable_idempotency_key(page: Any) -> None:
+    posts = record_posts(page, "**/gallery-htmx-form", status=200, body="")
+    page.evaluate(
+        """() => {
+          const form = document.createElement('form');
+          form.id = 'htmx-form';
+          form.setAttribute('hx-post', 'gallery-htmx-form');
+          form.setAttribute('hx-swap', 'none');
+          form.dataset.idempotent = '';
+          const input = document.createElement('input');
+          input.name = 'name';
+          input.value = 'Q4 Metrics';
+          form.append(input);
+          document.querySelector('main').append(form);
+          htmx.process(form);
+        }"""
+    )
+    page.evaluate("() => htmx.trigger('#htmx-form', 'submit')")
+    for _ in range(100):  # the route handler runs while Playwright waits
+        if posts:
+            break
+        page.wait_for_timeout(50)
+    assert len(posts) == 1
+    headers = posts[0].headers
+    key = headers["idempotency-key"]
+    assert UUID.match(key)
+    assert headers["x-csrf-token"] == "gallery-csrf-token"
+    assert f"idempotency_key={key}" in posts[0].post_data
+    # Accepted: the next submission is a new one, with a new key.
+    page.wait_for_function(
+        "key => document.querySelector('#htmx-form [name=idempotency_key]').value != key",
+        arg=key,
+    )

@@ -205,7 +205,12 @@
     if (token) detail.headers["X-CSRF-Token"] = token;
     const form = detail.elt && detail.elt.closest ? detail.elt.closest("form") : null;
     if (form && form.matches("[data-idempotent]")) {
-      detail.headers["Idempotency-Key"] = ensureIdempotencyKey(form, false);
+      // A form htmx.process()ed without htmx:load has no key yet: give it one now.
+      const key = ensureIdempotencyKey(form, false);
+      detail.headers["Idempotency-Key"] = key;
+      if (detail.parameters && !detail.parameters.has("idempotency_key")) {
+        detail.parameters.set("idempotency_key", key);
+      }
     } else if (form && form.matches("[data-grid-form]")) {
       detail.headers["Idempotency-Key"] = newKey();
     }
