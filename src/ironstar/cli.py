@@ -208,7 +208,7 @@ def _build_demo(settings: Settings, verbose: bool) -> None:
 
     report = build_demo(settings.data_dir, log=console.print if verbose else lambda _: None)
     if report.built:
-        console.print(f"demo data built in {report.seconds:.1f} s: {', '.join(report.catalogs)}")
+        console.print(f"demo catalogs ready: {', '.join(report.catalogs)}")
 
 
 @app.command("demo")
