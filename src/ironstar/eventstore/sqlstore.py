@@ -209,7 +209,13 @@ class SqlEventStore:
         last_position = 0
         isolate = len(requests) > 1
         try:
-            for request in requests:
+            together = self._apply_together(conn, requests, now) if isolate else None
+            if together is not None:
+                outcomes = together
+                last_position = max(
+                    (o.last_position for o in outcomes if isinstance(o, AppendResult)), default=0
+                )
+            for request in requests if together is None else ():
                 if isolate:
                     conn.execute("SAVEPOINT request")
                 try:
@@ -237,6 +243,96 @@ class SqlEventStore:
             ] * (len(requests) - len(outcomes))
         if last_position:
             self._wakeup.notify()
+        return outcomes
+
+    def _apply_together(self, conn: Any, requests: Sequence[Any], now: float) -> list[Any] | None:
+        """The common case in a few statements for the whole batch: read every stream's
+        version at once, validate in memory, insert all rows with one executemany.
+
+        Returns None - having changed nothing - when the batch needs the careful path
+        (a retried or duplicated event id, an unexpected database error): that path
+        applies each request on its own savepoint."""
+        appends = [r for r in requests if isinstance(r, _AppendRequest)]
+        all_ids = [row[0] for r in appends for row in r.rows]
+        if len(set(all_ids)) != len(all_ids):
+            return None
+        versions: dict[str, int] = {}
+        if appends:
+            first_ids = [r.rows[0][0] for r in appends]
+            if conn.execute(self._sql.any_event_of(len(first_ids)), first_ids).fetchone():
+                return None  # a retry: let the careful path recognise it
+            streams = list({r.stream_id: None for r in appends})
+            rows = conn.execute(self._sql.versions_of(len(streams)), streams).fetchall()
+            versions = {sid: version or 0 for sid, version in rows}
+        conn.execute("SAVEPOINT together")
+        try:
+            outcomes = self._decide_together(conn, requests, versions, now)
+        except Exception:
+            conn.execute("ROLLBACK TO SAVEPOINT together")
+            conn.execute("RELEASE SAVEPOINT together")
+            return None
+        conn.execute("RELEASE SAVEPOINT together")
+        return outcomes
+
+    def _decide_together(
+        self, conn: Any, requests: Sequence[Any], versions: dict[str, int], now: float
+    ) -> list[Any]:
+        outcomes: list[Any] = []
+        rows: list[tuple[Any, ...]] = []
+        placed: list[tuple[int, int, int, int, str, str]] = []  # outcome index, row offset, ...
+        for request in requests:
+            if isinstance(request, _SnapshotRequest):
+                outcomes.append(self._apply(conn, request, now))
+                continue
+            current = versions.get(request.stream_id, 0)
+            try:
+                _check_version(request.stream_id, request.expected, current)
+            except WrongExpectedVersion as exc:
+                outcomes.append(exc)
+                continue
+            transaction_id = str(uuid.uuid4())
+            meta = request.metadata
+            placed.append(
+                (
+                    len(outcomes),
+                    len(rows),
+                    current,
+                    len(request.rows),
+                    request.stream_id,
+                    transaction_id,
+                )
+            )
+            rows.extend(
+                (
+                    event_id,
+                    request.stream_id,
+                    request.stream_type,
+                    current + offset,
+                    name,
+                    version,
+                    payload,
+                    meta.user_id,
+                    meta.causation_id,
+                    meta.correlation_id,
+                    transaction_id,
+                    now,
+                )
+                for offset, (event_id, name, version, payload, _) in enumerate(request.rows, 1)
+            )
+            versions[request.stream_id] = current + len(request.rows)
+            outcomes.append(None)
+        if rows:  # last: a failure here leaves the dialect's position counter untouched
+            first = self._dialect.insert_events(conn, rows)
+            for index, offset, current, count, stream_id, transaction_id in placed:
+                outcomes[index] = AppendResult(
+                    stream_id=stream_id,
+                    first_version=current + 1,
+                    last_version=current + count,
+                    first_position=first + offset,
+                    last_position=first + offset + count - 1,
+                    transaction_id=transaction_id,
+                    written=True,
+                )
         return outcomes
 
     def _apply(self, conn: Any, request: Any, now: float) -> Any:
@@ -525,6 +621,7 @@ class _Statements:
             f"(SELECT stream_id FROM events WHERE event_id = {dialect.event_id_param})"
         )
         self.event_by_id = s(f"SELECT {cols} FROM events WHERE event_id = {dialect.event_id_param}")
+        self._s = s
         self.version_of_event = s(
             f"SELECT stream_version FROM events WHERE event_id = {dialect.event_id_param}"
         )
@@ -557,6 +654,19 @@ class _Statements:
             "state = excluded.state, recorded_at = excluded.recorded_at "
             "WHERE excluded.stream_version >= snapshots.stream_version "
             "OR excluded.schema_version <> snapshots.schema_version"
+        )
+
+    def any_event_of(self, count: int) -> str:
+        marks = ", ".join([self._dialect.event_id_param] * count)
+        return self._s(f"SELECT 1 FROM events WHERE event_id IN ({marks}) LIMIT 1")
+
+    def versions_of(self, count: int) -> str:
+        """Each stream's version, by an index probe per stream (never a scan of a stream)."""
+        values = ", ".join(["(CAST(? AS TEXT))"] * count)
+        return self._s(
+            f"WITH wanted(sid) AS (VALUES {values}) SELECT sid, (SELECT stream_version "
+            "FROM events WHERE stream_id = wanted.sid ORDER BY stream_version DESC LIMIT 1) "
+            "FROM wanted"
         )
 
     def read_all(self, after: int, limit: int, filter: EventFilter) -> tuple[str, list[Any]]:
