@@ -77,11 +77,13 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     for module in pkgutil.iter_modules(routes.__path__):
-        router = getattr(
-            importlib.import_module(f"{routes.__name__}.{module.name}"), "router", None
-        )
+        loaded = importlib.import_module(f"{routes.__name__}.{module.name}")
+        router = getattr(loaded, "router", None)
         if router is not None:
             app.include_router(router)
+        install = getattr(loaded, "install", None)  # app-wide hooks, e.g. render_error
+        if callable(install):
+            install(app)
     return app
 
 

@@ -97,7 +97,6 @@
       region = doc.createElement("div");
       region.className = "toast-region";
       region.dataset.toastRegion = "";
-      region.setAttribute("role", "status");
       region.setAttribute("aria-live", "polite");
       doc.body.append(region);
     }
@@ -112,7 +111,7 @@
     const kind = TOAST_LEVELS.has(level) ? level : "info";
     const el = doc.createElement("div");
     el.className = `toast toast--${kind}`;
-    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    if (kind === "error") el.setAttribute("role", "alert"); // the region itself is polite
     const text = doc.createElement("p");
     text.className = "toast__message";
     text.textContent = message;
@@ -852,6 +851,7 @@
   /* ── resizable panels (sizes saved as UI state) ────────────────────────────────── */
 
   const PANEL_MIN = 160;
+  const PANEL_MAX_FRACTION = 0.6; // as max-width in ironstar.css
 
   function panelFor(handle) {
     const name = handle.dataset.panelHandle;
@@ -879,7 +879,7 @@
         ? container.clientHeight
         : container.clientWidth
       : px;
-    const size = Math.round(clamp(px, PANEL_MIN, Math.max(PANEL_MIN, room * 0.8)));
+    const size = Math.round(clamp(px, PANEL_MIN, Math.max(PANEL_MIN, room * PANEL_MAX_FRACTION)));
     panel.style.setProperty("--panel-size", `${size}px`);
     panel.dataset.size = String(size);
     if (handle) handle.setAttribute("aria-valuenow", String(size));
@@ -900,7 +900,7 @@
     if (panel) {
       if (panel.id) handle.setAttribute("aria-controls", panel.id);
       handle.setAttribute("aria-valuemin", String(PANEL_MIN));
-      const size = intData(panel, "size", 0);
+      const size = intData(panel, "size", 0) || panelSize(panel);
       if (size > 0) handle.setAttribute("aria-valuenow", String(size));
     }
   }

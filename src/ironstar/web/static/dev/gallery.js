@@ -11,6 +11,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    const theme = new URLSearchParams(window.location.search).get("theme");
+    if (theme) window.Ironstar.setTheme(theme);
     document.querySelectorAll("#demo-elapsed, #timeline-elapsed").forEach(startTimer);
   });
 
