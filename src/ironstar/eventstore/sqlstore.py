@@ -461,24 +461,32 @@ class SqlEventStore:
         return await loop.run_in_executor(self._readers, fn, *args)
 
     def _to_events(self, rows: list[Any]) -> list[RecordedEvent]:
-        # Hot path (catch-up reads): positional construction, no per-row attribute lookups.
+        # Hot path (catch-up reads): positional construction, and one metadata object per
+        # transaction (events appended together share it) instead of one per row.
         decode = self._registry.decode
         event, meta = RecordedEvent, EventMetadata
-        return [
-            event(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                decode(r[5], r[6], r[7]),
-                meta(r[8], r[9], r[10], r[11]),
-                r[12],
+        result = []
+        last_key: tuple[Any, ...] = ()
+        last_meta = meta()
+        for r in rows:
+            key = (r[8], r[9], r[10], r[11])
+            if key != last_key:
+                last_key, last_meta = key, meta(*key)
+            result.append(
+                event(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    r[6],
+                    decode(r[5], r[6], r[7]),
+                    last_meta,
+                    r[12],
+                )
             )
-            for r in rows
-        ]
+        return result
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Any]:
         with self._dialect.reading() as conn:
