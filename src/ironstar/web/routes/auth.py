@@ -13,7 +13,7 @@ Sign-in routes are rate-limited per client address (429 with Retry-After).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -52,7 +52,7 @@ def limiter_of(request: Request) -> RateLimiter:
 class RateLimitedRoute(APIRoute):
     """A route that counts each request against the client's sign-in allowance."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def limited(request: Request) -> Response:
@@ -189,7 +189,7 @@ async def _signed_in(request: Request, identity: SignInIdentity, next_url: str) 
 
 
 @sign_in.get("/login", name="login", include_in_schema=False)
-async def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
+async def login_page(request: Request, next: str = "/") -> Response:
     """The sign-in page; a signed-in visitor goes straight on to ``next``."""
     from ironstar.web.context import current_viewer
 
@@ -228,7 +228,7 @@ async def login_local(
 async def auth_start(
     request: Request,
     provider: str,
-    next: Annotated[str, Query(max_length=2000)] = "/",  # noqa: A002
+    next: Annotated[str, Query(max_length=2000)] = "/",
 ) -> Response:
     """Send the browser to the provider, remembering state, verifier and nonce."""
     chosen = providers_of(request).get(provider)
@@ -240,7 +240,12 @@ async def auth_start(
     except SignInFailed as exc:
         request.app.state.metrics.sign_ins.labels("provider_unavailable").inc()
         return await _error_page(
-            request, exc.status, exc.code, "Sign-in is unavailable", exc.message, provider=chosen.label
+            request,
+            exc.status,
+            exc.code,
+            "Sign-in is unavailable",
+            exc.message,
+            provider=chosen.label,
         )
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
