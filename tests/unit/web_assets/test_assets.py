@@ -270,6 +270,14 @@ def test_base_needs_only_theme_token_and_user() -> None:
     assert "aria-current" not in html
 
 
+def test_signed_out_pages_have_no_navigation_or_user_menu() -> None:
+    html = environment().get_template("base.html").render(theme="light", csrf_token="", user=None)
+    assert 'class="app app--signed-out"' in html
+    assert 'class="rail"' not in html
+    assert "Log out" not in html
+    assert csp_problems(html) == []
+
+
 def test_rendered_pages_link_only_existing_icons() -> None:
     symbols = set(re.findall(r'<symbol id="([a-z-]+)"', (STATIC / "icons.svg").read_text()))
     used = set(re.findall(r"icons\.svg\?v=test#([a-z-]+)", render_page()))
