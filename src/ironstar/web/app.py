@@ -128,6 +128,9 @@ def _install_errors(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Exception, handle)
+    # Starlette's handler for ``Exception`` answers and then re-raises, and the server then
+    # drops the keep-alive connection; the request middleware answers through this instead.
+    app.state.handle_error = handle
 
 
 def _jsonable(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -149,7 +152,10 @@ def _install_request_context(app: FastAPI) -> None:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         request.state.request_id = request_id[:64]
         started = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # a coded error answers normally; others are logged as 500
+            response = await request.app.state.handle_error(request, exc)
         elapsed = time.perf_counter() - started
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
