@@ -80,11 +80,12 @@ def page(browser: Any, gallery_url: str) -> Iterator[Any]:
         page.wait_for_selector(f"#{chart}[data-chart-state=drawn]", timeout=20_000)
     yield page
     page.close()
-    # Chromium logs every non-2xx response, htmx logs SSE errors as "[object Event]"; some
-    # tests provoke those on purpose.
+    # Chromium logs every non-2xx response and htmx logs response and SSE errors; some tests
+    # provoke those on purpose.
     provoked = re.compile(
         r"Failed to load resource: the server responded with a status of (409|503)"
         r"|^error: \[object Event\]$"
+        r"|^error: Response Status Error Code (409|503) from gallery-"
     )
     assert [p for p in problems if not provoked.search(p)] == [], problems
 
@@ -359,3 +360,34 @@ def test_a_failing_event_stream_shows_reconnecting_until_it_opens(page: Any) -> 
     assert log[0] == "htmx:sseError:shown"
     assert log.index("htmx:sseOpen:hidden") > 0
     assert len(attempts) >= 2
+
+
+def test_a_lone_idempotent_control_keeps_its_key_until_success(page: Any) -> None:
+    statuses = [503, 204]
+    posts: list[Any] = []
+
+    def answer(route: Any) -> None:
+        posts.append(route.request)
+        route.fulfill(status=statuses[len(posts) - 1], body="")
+
+    page.route("**/gallery-cancel", answer)
+    page.evaluate(
+        """() => {
+          const button = document.createElement('button');
+          button.id = 'cancel-query';
+          button.setAttribute('hx-post', 'gallery-cancel');
+          button.setAttribute('hx-swap', 'none');
+          button.dataset.idempotent = '';
+          document.querySelector('main').append(button);
+          htmx.process(button);
+        }"""
+    )
+    page.evaluate("() => htmx.trigger('#cancel-query', 'click')")
+    page.wait_for_selector(".toast--error")  # the 503 is reported...
+    page.evaluate("() => htmx.trigger('#cancel-query', 'click')")  # ...and the retry reuses the key
+    page.wait_for_function(
+        "() => !('idempotencyKey' in document.querySelector('#cancel-query').dataset)"
+    )
+    assert len(posts) == 2
+    first, second = (p.headers["idempotency-key"] for p in posts)
+    assert UUID.match(first) and first == second

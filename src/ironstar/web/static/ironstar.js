@@ -212,6 +212,13 @@
       }
     } else if (form && form.matches("[data-grid-form]")) {
       detail.headers["Idempotency-Key"] = newKey();
+    } else {
+      // A lone control, e.g. <button hx-post="…/cancel" data-idempotent>: the key lives on it.
+      const holder = detail.elt && detail.elt.closest ? detail.elt.closest("[data-idempotent]") : null;
+      if (holder) {
+        if (!holder.dataset.idempotencyKey) holder.dataset.idempotencyKey = newKey();
+        detail.headers["Idempotency-Key"] = holder.dataset.idempotencyKey;
+      }
     }
   });
 
@@ -796,8 +803,14 @@
   // Same key until the server accepts the submission: a double click cannot write twice.
   doc.addEventListener("htmx:afterRequest", (event) => {
     const elt = event.detail.elt;
-    const form = elt && elt.closest ? elt.closest("form[data-idempotent]") : null;
-    if (form && event.detail.successful) ensureIdempotencyKey(form, true);
+    if (!event.detail.successful || !elt || !elt.closest) return;
+    const form = elt.closest("form[data-idempotent]");
+    if (form) {
+      ensureIdempotencyKey(form, true);
+      return;
+    }
+    const holder = elt.closest("[data-idempotent]");
+    if (holder) delete holder.dataset.idempotencyKey;
   });
 
   // Back/forward cache restores the old key with the old page: start afresh.
