@@ -182,9 +182,7 @@ async def datasets_data(request: Request, viewer: Viewer, search: str) -> dict[s
             if d["dataset"] != "main":
                 target = f"{quote_identifier(d['dataset'])}.{target}"
             query = {"sql": f"SELECT *\nFROM {target}\nLIMIT 100", "dataset": d["dataset"]}
-            t["query_href"] = (
-                request.url_for("query").path + "?" + urllib.parse.urlencode(query)
-            )
+            t["query_href"] = request.url_for("query").path + "?" + urllib.parse.urlencode(query)
     return {
         "catalog": current,
         "metadata": await reads.catalog_metadata(current) if current else None,

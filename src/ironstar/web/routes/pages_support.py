@@ -95,7 +95,19 @@ async def layout_context(request: Request, viewer: Viewer, active_nav: str) -> d
         "active_nav": active_nav,
         "ui_state_url": request.url_for("ui_state").path,
         "server_time_ms": int(services.workflow.clock() * 1000),
+        # The page shows every event up to here; its SSE stream resumes after it.
+        "live_after": services.app.runner.position,
         "new_key": lambda: uuid.uuid4().hex,
+        # Optional parts of pages (StrictUndefined: every name a template tests must exist).
+        "error": None,
+        "saved_row": None,
+        "saved_message": None,
+        "name": "",
+        "query": None,
+        "auto_selected": None,
+        "auto_error": None,
+        "live_query": "",
+        "as_of": None,
     }
 
 

@@ -1,0 +1,373 @@
+"""Pages: dashboards (list, create, rename, tabs, charts placed on a 12-column grid, move
+between tabs, remove, move/resize) and their history (as of any change, restore)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from ironstar.domain import dashboard as commands
+from ironstar.domain import errors
+from ironstar.domain.grid import GridRect
+from ironstar.web.context import Viewer, require_viewer, services_of
+from ironstar.web.routes.pages_home import json_twin
+from ironstar.web.routes.pages_query import chart_option, owned_query
+from ironstar.web.routes.pages_support import (
+    command_key,
+    derived_id,
+    error_of,
+    form_of,
+    int_field,
+    layout_context,
+    no_content,
+    render,
+    render_fragment,
+    see_other,
+)
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(require_viewer)]
+
+
+async def owned_dashboard(request: Request, viewer: Viewer, dashboard_id: str) -> dict[str, Any]:
+    layout = await services_of(request).app.reads.dashboard(viewer.user_id, dashboard_id)
+    if layout is None or layout["deleted"]:
+        raise errors.NotFound(f"there is no dashboard {dashboard_id!r} of yours")
+    return layout
+
+
+# ---- list and create --------------------------------------------------------------------
+
+
+@router.get("/dashboards", name="dashboards")
+async def dashboards(request: Request, viewer: SignedIn) -> Response:
+    rows = await services_of(request).app.reads.dashboards(viewer.user_id)
+    twin = json_twin(request, rows)
+    if twin is not None:
+        return twin
+    context = await layout_context(request, viewer, "dashboards")
+    context.update(dashboards=rows)
+    return render(request, "pages/dashboards.html", context)
+
+
+@router.post("/dashboards", name="dashboard_create")
+async def dashboard_create(request: Request, viewer: SignedIn) -> Response:
+    fields = await form_of(request, viewer)
+    key = command_key(request, fields)
+    try:
+        dashboard_id = await services_of(request).workflow.create_dashboard(
+            viewer.user_id,
+            fields.get("name", ""),
+            dashboard_id=derived_id(viewer, key, "dashboard"),
+            first_tab=fields.get("first_tab", "").strip() or "Overview",
+            command_id=key,
+        )
+    except Exception as exc:
+        described = error_of(exc)
+        if described is None:
+            raise
+        status, body = described
+        context = await layout_context(request, viewer, "dashboards")
+        context.update(
+            dashboards=await services_of(request).app.reads.dashboards(viewer.user_id),
+            error=body,
+            name=fields.get("name", ""),
+        )
+        return render(request, "pages/dashboards.html", context, status_code=status)
+    return see_other(request.url_for("dashboard", dashboard_id=dashboard_id).path)
+
+
+# ---- one dashboard ----------------------------------------------------------------------
+
+
+async def dashboard_body_context(
+    request: Request, viewer: Viewer, layout: dict[str, Any], tab_id: str | None
+) -> dict[str, Any]:
+    tabs = layout["tabs"]
+    current = next((t for t in tabs if t["tab_id"] == tab_id), tabs[0] if tabs else None)
+    queries = await services_of(request).app.reads.queries(viewer.user_id, limit=100)
+    chartable = [q for q in queries if q["status"] == "completed" and q["chart_config"]]
+    bottom = max((c["y"] + c["height"] for c in (current or {}).get("charts", [])), default=0)
+    return {
+        "dashboard": layout,
+        "tab": current,
+        "chartable": chartable,
+        "next_y": bottom,
+        "titles": {q["query_id"]: q for q in queries},
+    }
+
+
+@router.get("/dashboards/{dashboard_id}", name="dashboard")
+async def dashboard(
+    request: Request, viewer: SignedIn, dashboard_id: str, tab: str = ""
+) -> Response:
+    layout = await owned_dashboard(request, viewer, dashboard_id)
+    twin = json_twin(request, layout)
+    if twin is not None:
+        return twin
+    context = await layout_context(request, viewer, "dashboards")
+    context.update(await dashboard_body_context(request, viewer, layout, tab or None))
+    context["error"] = request.query_params.get("error")
+    return render(request, "pages/dashboard.html", context)
+
+
+async def dashboard_body_html(
+    request: Request, viewer: Viewer, dashboard_id: str, tab_id: str | None
+) -> str:
+    layout = await owned_dashboard(request, viewer, dashboard_id)
+    context = await layout_context(request, viewer, "dashboards")
+    context.update(await dashboard_body_context(request, viewer, layout, tab_id))
+    return render_fragment(request, "partials/dashboard_body.html", context)
+
+
+Change = Callable[[Viewer, dict[str, str], str | None], Awaitable[Any]]
+
+
+async def change(
+    request: Request,
+    viewer: Viewer,
+    dashboard_id: str,
+    apply: Change,
+    *,
+    tab: str | None = None,
+) -> Response:
+    """One dashboard change from a form: PRG back to the dashboard; a refused change is
+    shown inline on the dashboard with its code; scripts (grid moves) get 204 or the error."""
+    fields = await form_of(request, viewer)
+    await owned_dashboard(request, viewer, dashboard_id)
+    scripted = "x-csrf-token" in request.headers and "hx-request" not in request.headers
+    tab = fields.get("tab") or tab
+    try:
+        await apply(viewer, fields, command_key(request, fields))
+    except Exception as exc:
+        described = error_of(exc)
+        if described is None or scripted:
+            raise
+        status, body = described
+        layout = await owned_dashboard(request, viewer, dashboard_id)
+        context = await layout_context(request, viewer, "dashboards")
+        context.update(await dashboard_body_context(request, viewer, layout, tab))
+        context["error"] = body
+        return render(request, "pages/dashboard.html", context, status_code=status)
+    if scripted:
+        return no_content()
+    url = request.url_for("dashboard", dashboard_id=dashboard_id).path
+    return see_other(url + ("?" + urllib.parse.urlencode({"tab": tab}) if tab else ""))
+
+
+def _run(request: Request, dashboard_id: str, command: type, **fields: Any) -> Change:
+    async def apply(viewer: Viewer, form: dict[str, str], key: str | None) -> Any:
+        return await services_of(request).workflow.dashboard_command(
+            viewer.user_id, command, dashboard_id, key, **fields
+        )
+
+    return apply
+
+
+@router.post("/dashboards/{dashboard_id}/rename", name="dashboard_rename")
+async def dashboard_rename(request: Request, viewer: SignedIn, dashboard_id: str) -> Response:
+    async def apply(v: Viewer, form: dict[str, str], key: str | None) -> Any:
+        return await services_of(request).workflow.dashboard_command(
+            v.user_id, commands.RenameDashboard, dashboard_id, key, name=form.get("name", "")
+        )
+
+    return await change(request, viewer, dashboard_id, apply)
+
+
+@router.post("/dashboards/{dashboard_id}/tabs", name="dashboard_add_tab")
+async def dashboard_add_tab(request: Request, viewer: SignedIn, dashboard_id: str) -> Response:
+    created: dict[str, str] = {}
+
+    async def apply(v: Viewer, form: dict[str, str], key: str | None) -> Any:
+        created["tab"] = await services_of(request).workflow.add_tab(
+            v.user_id, dashboard_id, form.get("name", ""), key
+        )
+
+    response = await change(request, viewer, dashboard_id, apply)
+    if response.status_code == 303 and created:
+        layout = await owned_dashboard(request, viewer, dashboard_id)
+        names = {t["tab_id"] for t in layout["tabs"]}
+        tab = created["tab"] if created["tab"] in names else layout["tabs"][-1]["tab_id"]
+        url = request.url_for("dashboard", dashboard_id=dashboard_id).path
+        return see_other(f"{url}?tab={tab}")
+    return response
+
+
+@router.post("/dashboards/{dashboard_id}/charts", name="dashboard_add_chart")
+async def dashboard_add_chart(request: Request, viewer: SignedIn, dashboard_id: str) -> Response:
+    async def apply(v: Viewer, form: dict[str, str], key: str | None) -> Any:
+        position = GridRect(
+            x=int_field(form, "x", high=11),
+            y=int_field(form, "y", high=499),
+            width=int_field(form, "w", low=1, high=12),
+            height=int_field(form, "h", low=1, high=50),
+        )
+        return await services_of(request).workflow.add_chart(
+            v.user_id,
+            dashboard_id,
+            form.get("query_id", ""),
+            form.get("tab", ""),
+            position,
+            chart_id=derived_id(v, key, "chart"),
+            command_id=key,
+        )
+
+    return await change(request, viewer, dashboard_id, apply)
+
+
+@router.post("/dashboards/{dashboard_id}/charts/{chart_id}/tab", name="dashboard_chart_tab")
+async def dashboard_chart_tab(
+    request: Request, viewer: SignedIn, dashboard_id: str, chart_id: str
+) -> Response:
+    async def apply(v: Viewer, form: dict[str, str], key: str | None) -> Any:
+        return await services_of(request).workflow.dashboard_command(
+            v.user_id,
+            commands.MoveChartToTab,
+            dashboard_id,
+            key,
+            chart_id=chart_id,
+            tab_id=form.get("to_tab", ""),
+        )
+
+    return await change(request, viewer, dashboard_id, apply)
+
+
+@router.post("/dashboards/{dashboard_id}/charts/{chart_id}/remove", name="dashboard_chart_remove")
+async def dashboard_chart_remove(
+    request: Request, viewer: SignedIn, dashboard_id: str, chart_id: str
+) -> Response:
+    return await change(
+        request,
+        viewer,
+        dashboard_id,
+        _run(request, dashboard_id, commands.RemoveChart, chart_id=chart_id),
+    )
+
+
+@router.post("/dashboards/{dashboard_id}/charts/{chart_id}/place", name="dashboard_chart_place")
+async def dashboard_chart_place(
+    request: Request, viewer: SignedIn, dashboard_id: str, chart_id: str
+) -> Response:
+    """A drag or keyboard move/resize: MoveChart and/or ResizeChart, as far as changed."""
+
+    async def apply(v: Viewer, form: dict[str, str], key: str | None) -> Any:
+        layout = await owned_dashboard(request, v, dashboard_id)
+        placed = next(
+            (c for t in layout["tabs"] for c in t["charts"] if c["chart_id"] == chart_id), None
+        )
+        if placed is None:
+            raise errors.UnknownChart(f"this dashboard has no chart {chart_id!r}")
+        x, y = int_field(form, "x", high=11), int_field(form, "y", high=499)
+        w, h = int_field(form, "w", low=1, high=12), int_field(form, "h", low=1, high=50)
+        workflow = services_of(request).workflow
+        moved = (x, y) != (placed["x"], placed["y"])
+        resized = (w, h) != (placed["width"], placed["height"])
+        # Shrinking first and growing last never collides with the chart's own old place.
+        steps: list[tuple[type, dict[str, Any]]] = []
+        if resized:
+            steps.append((commands.ResizeChart, {"width": w, "height": h}))
+        if moved:
+            steps.insert(
+                0 if not resized or w * h < placed["width"] * placed["height"] else 1,
+                (commands.MoveChart, {"x": x, "y": y}),
+            )
+        for index, (command, values) in enumerate(steps):
+            await workflow.dashboard_command(
+                v.user_id,
+                command,
+                dashboard_id,
+                f"{key}:{index}" if key else None,
+                chart_id=chart_id,
+                **values,
+            )
+
+    return await change(request, viewer, dashboard_id, apply)
+
+
+@router.get("/dashboards/{dashboard_id}/charts/{chart_id}.json", name="dashboard_chart_json")
+async def dashboard_chart_json(
+    request: Request, viewer: SignedIn, dashboard_id: str, chart_id: str
+) -> Response:
+    layout = await owned_dashboard(request, viewer, dashboard_id)
+    placed = next(
+        (c for t in layout["tabs"] for c in t["charts"] if c["chart_id"] == chart_id), None
+    )
+    if placed is None:
+        raise errors.UnknownChart(f"this dashboard has no chart {chart_id!r}")
+    query = await owned_query(request, viewer, placed["query_id"])
+    return await chart_option(request, query, placed["config"])
+
+
+# ---- history ----------------------------------------------------------------------------
+
+
+@router.get("/dashboards/{dashboard_id}/history", name="dashboard_history")
+async def dashboard_history(
+    request: Request, viewer: SignedIn, dashboard_id: str, version: int | None = None
+) -> Response:
+    reads = services_of(request).app.reads
+    layout = await owned_dashboard(request, viewer, dashboard_id)
+    history = await reads.dashboard_history(viewer.user_id, dashboard_id)
+    as_of = None
+    if version is not None:
+        as_of = await reads.dashboard_as_of(viewer.user_id, dashboard_id, version)
+        if as_of is None:
+            raise errors.NotFound(f"this dashboard has no version {version}")
+    twin = json_twin(request, {"dashboard": layout, "history": history, "as_of": as_of})
+    if twin is not None:
+        return twin
+    people: dict[str, str] = {}
+    for entry in history:
+        if entry["user_id"] not in people:
+            user = await reads.user(entry["user_id"])
+            people[entry["user_id"]] = (
+                (user["display_name"] or user["login"]) if user else entry["user_id"]
+            )
+    context = await layout_context(request, viewer, "history")
+    context.update(
+        dashboard=layout,
+        history=history,
+        people=people,
+        as_of=as_of,
+        as_of_tabs=_as_of_tabs(as_of),
+    )
+    return render(request, "pages/dashboard_history.html", context)
+
+
+def _as_of_tabs(as_of: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if as_of is None:
+        return []
+    layout = as_of["layout"]
+    tabs = []
+    for tab in layout.get("tabs", []):
+        charts = []
+        for chart in layout.get("charts", []):
+            if chart["tab_id"] != tab["tab_id"]:
+                continue
+            definition, position = chart["definition"], chart["position"]
+            charts.append(
+                {
+                    "chart_id": chart["chart_id"],
+                    "query_id": definition["query_id"],
+                    "config": definition.get("config") or {},
+                    "config_json": json.dumps(definition.get("config") or {}),
+                    **position,
+                }
+            )
+        tabs.append({"tab_id": tab["tab_id"], "name": tab["name"], "charts": charts})
+    return tabs
+
+
+@router.post("/dashboards/{dashboard_id}/restore", name="dashboard_restore")
+async def dashboard_restore(request: Request, viewer: SignedIn, dashboard_id: str) -> Response:
+    async def apply(v: Viewer, form: dict[str, str], key: str | None) -> Any:
+        return await services_of(request).workflow.restore_dashboard(
+            v.user_id, dashboard_id, int_field(form, "version", low=1, high=10**9), key
+        )
+
+    return await change(request, viewer, dashboard_id, apply)
