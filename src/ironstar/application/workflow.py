@@ -174,7 +174,13 @@ class Workflow:
         return query_id
 
     async def rerun_query(
-        self, actor: UserId, query_id: str, *, pinned: bool = True, command_id: str | None = None
+        self,
+        actor: UserId,
+        query_id: str,
+        *,
+        pinned: bool = True,
+        command_id: str | None = None,
+        new_query_id: str | None = None,
     ) -> str:
         """Run a past query again - pinned to the DuckLake snapshot it read, so the result
         is reproduced even after the data changed (or on today's data when not pinned)."""
@@ -189,6 +195,7 @@ class Workflow:
             past["catalog_id"],
             dataset=past["dataset"],
             chart_config=past["chart_config"],
+            query_id=new_query_id,
             command_id=command_id,
             pinned_snapshot_id=past["snapshot_id"] if pinned else None,
             rerun_of=query_id,

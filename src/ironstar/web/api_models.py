@@ -31,7 +31,10 @@ Sql = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SQL_LENGTH)]
 ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Label = Annotated[str, StringConstraints(max_length=200)]
 HexColor = Annotated[
-    str, StringConstraints(pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+    str,
+    StringConstraints(
+        pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
+    ),
 ]
 Column = Annotated[int, Field(ge=0, le=GRID_COLUMNS - 1)]
 Row = Annotated[int, Field(ge=0, le=GRID_MAX_ROWS - 1)]

@@ -37,11 +37,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "rate_limited": 429,
     # what
     "not_found": 404,
+    "method_not_allowed": 405,
     "unknown_tab": 404,
     "unknown_chart": 404,
     "unknown_catalog": 404,
     "deleted": 410,
     "result_gone": 410,
+    "result_not_found": 410,  # the result's Parquet was removed (retention)
     # state
     "conflict": 409,
     "already_exists": 409,

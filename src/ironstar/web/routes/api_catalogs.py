@@ -44,7 +44,9 @@ async def list_catalogs(read: Read) -> CatalogList:
 @router.post("/{catalog_id}/select", response_model=CatalogWritten)
 async def select_catalog(catalog_id: CatalogId, cmd: Command, response: Response) -> CatalogWritten:
     """Select a catalog to work with; an unknown (404) or unreachable (503) one is refused."""
-    result = await cmd.services.workflow.select_catalog(cmd.viewer.user_id, catalog_id, cmd.command_id)
+    result = await cmd.services.workflow.select_catalog(
+        cmd.viewer.user_id, catalog_id, cmd.command_id
+    )
     return CatalogWritten(catalog_id=catalog_id, position=await cmd.written(result, response))
 
 

@@ -17,7 +17,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Request, Response
+from fastapi import Depends, FastAPI, Header, Path, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ironstar.application.handler import CommandResult, event_ids_for
 from ironstar.bootstrap import Services
@@ -165,3 +168,24 @@ def jsonable(value: Any) -> Any:
 def path_id(description: str) -> Any:
     """A path parameter holding an id: bounded, no whitespace or control characters."""
     return Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN, description=description)
+
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def install(app: FastAPI) -> None:
+    """Called by the app factory: routing errors under /api/ (no such route, wrong method)
+    answer in the API's error format too; elsewhere FastAPI's own handler stays."""
+
+    async def routing_error(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith("/api/") or not isinstance(exc, HTTPException):
+            return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+        code = HTTP_CODES.get(exc.status_code, "bad_request")
+        body = {
+            "code": code,
+            "message": str(exc.detail) if exc.detail else code.replace("_", " "),
+            "details": {"request_id": getattr(request.state, "request_id", None)},
+        }
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    app.add_exception_handler(HTTPException, routing_error)
