@@ -14,6 +14,35 @@
  *
  * A single file rather than ES modules on purpose: static_url() versions the URL of this
  * file for caching, and relative module imports would escape that versioning.
+ *
+ * Contract with the templates (attributes read, requests made):
+ *   <meta name="csrf-token">         sent as X-CSRF-Token on htmx requests and on the fetches below
+ *   <meta name="server-time">        optional epoch ms, corrects elapsed times for clock skew
+ *   <html data-theme>                light | dark | system; [data-theme-choice] radios/selects set it
+ *   [data-chart-src="/url"]          GET → ECharts option JSON; or [data-chart] with a child
+ *                                    <script type="application/json" data-chart-json>. Sets
+ *                                    data-chart-state = loading | drawn | error and the mark
+ *                                    performance.mark("chart-drawn:<id>")
+ *   [data-grid] > [data-grid-item]   data-x data-y data-w data-h (cells, 12 columns), optional
+ *                                    data-grid-label; [data-grid-handle] moves, [data-grid-resize]
+ *                                    resizes; a form[data-grid-form] inside gets inputs x y w h and
+ *                                    is submitted through htmx (if it has hx-post) or fetch POST
+ *                                    (form-encoded, Idempotency-Key header); a refusal
+ *                                    ({code, message}) moves the chart back and shows a toast
+ *   form[data-idempotent]            hidden idempotency_key, also sent as Idempotency-Key; renewed
+ *                                    after a successful htmx submission. On a lone htmx control
+ *                                    the key is kept on the element until a request succeeds
+ *   [data-elapsed-since="epoch ms"]  ticking mm:ss.d until the attribute is removed
+ *   [data-resizable-panel="name"]    with [data-panel-handle="name"] (or a handle right after it),
+ *                                    optional data-size (px) and data-panel-axis="y"; sizes are
+ *                                    POSTed as JSON {"panels": {name: px}} to the closest
+ *                                    [data-ui-state-url]
+ *   [role=tablist] > button[role=tab][aria-controls]   client-side tabs (arrow keys, Home, End)
+ *   [data-connection-status]         shown while an SSE source (htmx sse extension) is failing
+ *   [data-toast-region], [data-live-region]            where toasts and announcements go
+ * Events: "ironstar:toast" {level, code, message} (e.g. from an HX-Trigger header) shows a
+ * toast; "ironstar:chart-refresh" {target: selector} reloads charts; "ironstar:themechange",
+ * "ironstar:chart-drawn" and "ironstar:grid-change" are dispatched for other scripts.
  */
 (() => {
   "use strict";
