@@ -205,7 +205,7 @@ class StarletteAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def create_oauth2_request(self, request: tuple[Request, dict[str, str]]) -> OAuth2Request:
         starlette_request, form = request
         oauth_request = _Request(
-            starlette_request.method, str(starlette_request.url), dict(starlette_request.headers)
+            starlette_request.method, str(starlette_request.url), headers=starlette_request.headers
         )
         oauth_request.query = dict(starlette_request.query_params)
         oauth_request.form_data = form
