@@ -28,6 +28,7 @@ from ironstar.web.routes.pages_support import (
     render,
     render_fragment,
     see_other,
+    wants_json,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +141,7 @@ async def change(
     shown inline on the dashboard with its code; scripts (grid moves) get 204 or the error."""
     fields = await form_of(request, viewer)
     await owned_dashboard(request, viewer, dashboard_id)
-    scripted = "x-csrf-token" in request.headers and "hx-request" not in request.headers
+    scripted = wants_json(request)  # ironstar.js grid moves: 204, or the error as JSON
     tab = fields.get("tab") or tab
     try:
         await apply(viewer, fields, command_key(request, fields))
