@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -19,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser import ensure_chromium
+
 pytestmark = pytest.mark.browser
 
 STATIC = Path(__file__).resolve().parents[3] / "src" / "ironstar" / "web" / "static"
@@ -27,10 +28,7 @@ VISIBLE_CHARTS = ("chart-scatter", "chart-bar", "chart-line", "chart-heatmap")
 
 
 def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    return path
+    return ensure_chromium()
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
