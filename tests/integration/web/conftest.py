@@ -27,6 +27,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from ironstar.bootstrap import Services, build_services
 from ironstar.settings import Settings
@@ -65,7 +66,7 @@ class ServedApp:
 
 @contextlib.contextmanager
 def serve_app(
-    app: FastAPI, host: str = "127.0.0.1"
+    app: ASGIApp, host: str = "127.0.0.1"
 ) -> Iterator[tuple[str, asyncio.AbstractEventLoop]]:
     """Serve any ASGI app on a free port in a background thread; yields (url, loop)."""
     port = free_port()

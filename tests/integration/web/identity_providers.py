@@ -174,7 +174,7 @@ def _oidc_grants(state: OidcProviderState) -> tuple[type, OpenIDCode]:
     return CodeGrant, Code(require_nonce=True)
 
 
-class StarletteAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class StarletteAuthorizationServer(AuthorizationServer):
     """Authlib's server, adapted to Starlette requests whose form was read beforehand."""
 
     def __init__(self, state: OidcProviderState) -> None:
@@ -221,7 +221,7 @@ class StarletteAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return Response(body, status_code=status, headers=dict(headers))
 
 
-class _Request(OAuth2Request):  # type: ignore[misc]
+class _Request(OAuth2Request):
     query: dict[str, str]
     form_data: dict[str, str]
 
