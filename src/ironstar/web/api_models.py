@@ -24,6 +24,7 @@ from ironstar.domain.kernel import MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SQL_LENGT
 from ironstar.domain.preferences import Theme
 from ironstar.domain.query_session import FailureKind, QueryStatus
 
+MAX_VERSION = 2**62  # stored as a 64-bit integer
 ID_PATTERN = r"^[^\s\x00-\x1f\x7f/]+$"
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
@@ -218,7 +219,7 @@ class RenameIn(Body):
 
 
 class RestoreIn(Body):
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
 
 class ReorderTabsIn(Body):
