@@ -1,0 +1,401 @@
+"""The web tier under load, against a real server it starts (``ironstar serve`` in a child).
+
+    .venv/bin/python benchmarks/web.py [--quick]
+
+(a) concurrent analysts over the JSON API, a mix of commands and reads: command p50/p99
+    (target p99 <= 50 ms) and throughput;
+(b) SSE clients on one dashboard: delay from a command to every client seeing it
+    (target p99 <= 500 ms);
+(c) a 12-chart dashboard in Chromium: time to the first and to all charts drawn
+    (targets: first <= 1 s, all <= 3 s).
+
+Local single-user mode signs in one analyst only, so (a) runs N concurrent clients of that
+one user, each working on its own dashboard (own event streams: no artificial contention).
+Data: a small generated DuckLake catalog in a temporary directory (the demo data is not
+used: the workload needs a known table, and the demo build takes longer than --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CATALOGS = """
+[catalogs.lab]
+kind = "ducklake"
+metadata = "lake/lab/metadata.ducklake"
+data_path = "lake/lab/data/"
+"""
+TOTALS = "SELECT station, sum(value) AS total FROM measurements GROUP BY station ORDER BY station"
+BAR = {"chart_type": "bar", "x": "station", "y": ["total"], "title": "Totals"}
+THINK = (0.2, 1.0)  # seconds an analyst pauses between actions
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+# ---- set-up -----------------------------------------------------------------------------------
+
+
+def write_lab(data_dir: Path) -> None:
+    """A small DuckLake catalog: 100k measurements over 7 stations."""
+    from ironstar.analytics.extensions import load_extensions, offline_connection
+
+    lake = data_dir / "lake" / "lab"
+    (lake / "data").mkdir(parents=True, exist_ok=True)
+    conn = offline_connection()
+    try:
+        load_extensions(conn, ["ducklake"])
+        conn.execute(
+            f"ATTACH 'ducklake:{lake / 'metadata.ducklake'}' AS lab (DATA_PATH '{lake / 'data'}/')"
+        )
+        conn.execute(
+            "CREATE TABLE lab.measurements AS SELECT i AS id, i % 7 AS station, "
+            "round(random() * 100, 2) AS value FROM range(100000) t(i)"
+        )
+    finally:
+        conn.close()
+    (data_dir / "catalogs.toml").write_text(CATALOGS)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(data_dir: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "IRONSTAR_DATA_DIR": str(data_dir),
+        "IRONSTAR_DEMO_ON_START": "0",
+        "IRONSTAR_PORT": str(port),
+    }
+    log = (data_dir / "server.log").open("wb")
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from ironstar.cli import main; main()", "serve"],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if child.poll() is not None:
+                raise RuntimeError(f"the server exited; see {data_dir / 'server.log'}")
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not become ready in 120 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        child.terminate()
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        log.close()
+
+
+def sign_in(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(cookies, headers) of the local analyst."""
+    with httpx.Client(base_url=url, follow_redirects=False, timeout=30) as client:
+        response = client.post("/login/local", data={"next": "/"})
+        if response.status_code != 303:
+            raise RuntimeError(f"local sign-in failed: {response.status_code} {response.text}")
+        csrf = client.get("/api/session").json()["csrf_token"]
+        return dict(client.cookies), {"X-CSRF-Token": csrf}
+
+
+def must(response: httpx.Response, *ok: int) -> Any:
+    if response.status_code not in (ok or (200,)):
+        raise RuntimeError(f"{response.request.method} {response.url}: {response.text}")
+    return response.json()
+
+
+def completed_query(client: httpx.Client) -> str:
+    must(client.post("/api/catalogs/lab/select"))
+    body = {"sql": TOTALS, "catalog": "lab", "chart_config": BAR}
+    query_id: str = must(client.post("/api/queries", json=body), 202)["query_id"]
+    for _ in range(600):
+        status = must(client.get(f"/api/queries/{query_id}"))["status"]
+        if status == "completed":
+            return query_id
+        if status != "running":
+            raise RuntimeError(f"the set-up query ended {status}")
+        time.sleep(0.05)
+    raise RuntimeError("the set-up query did not finish")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def verdict(value: float, target: float) -> str:
+    return "ok" if value <= target else "MISSED"
+
+
+# ---- (a) analysts -----------------------------------------------------------------------------
+
+
+async def analysts(
+    url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str, count: int, seconds: float
+) -> None:
+    cookies, headers = auth
+    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
+    commands: list[float] = []
+    reads: list[float] = []
+    errors: dict[str, int] = {}
+
+    async with httpx.AsyncClient(
+        base_url=url, cookies=cookies, headers=headers, limits=limits, timeout=60
+    ) as client:
+
+        async def timed(bucket: list[float], method: str, path: str, **kw: Any) -> httpx.Response:
+            started = time.perf_counter()
+            response = await client.request(method, path, **kw)
+            bucket.append(time.perf_counter() - started)
+            if response.status_code >= 400:
+                label = f"{method} {response.status_code} {response.json().get('code')}"
+                errors[label] = errors.get(label, 0) + 1
+            return response
+
+        async def prepare(number: int) -> tuple[str, str]:
+            made = await client.post("/api/dashboards", json={"name": f"A{number}"})
+            board = must(made, 201)["dashboard_id"]
+            tab = must(await client.get(f"/api/dashboards/{board}"))["tabs"][0]["tab_id"]
+            place = {"query_id": query_id, "tab_id": tab, "x": 0, "y": 0, "w": 4, "h": 3}
+            added = await client.post(f"/api/dashboards/{board}/charts", json=place)
+            return board, must(added, 201)["chart_id"]
+
+        async def analyst(number: int, board: str, chart: str, stop: float) -> None:
+            rng = random.Random(number)
+            base = f"/api/dashboards/{board}"
+            step = 0
+            await asyncio.sleep(rng.uniform(0, THINK[1]))  # analysts do not start in step
+            while time.perf_counter() < stop:
+                step += 1
+                roll = rng.random()
+                if roll < 0.15:
+                    await timed(commands, "POST", f"{base}/rename", json={"name": f"v{step}"})
+                elif roll < 0.30:
+                    move = {"x": step % 8, "y": step % 5}
+                    await timed(commands, "POST", f"{base}/charts/{chart}/move", json=move)
+                elif roll < 0.45:
+                    size = {"w": 2 + step % 3, "h": 2 + step % 4}
+                    await timed(commands, "POST", f"{base}/charts/{chart}/resize", json=size)
+                elif roll < 0.50:
+                    await timed(commands, "POST", f"{base}/tabs", json={"name": f"T{step}"})
+                elif roll < 0.75:
+                    await timed(reads, "GET", base)
+                elif roll < 0.85:
+                    await timed(reads, "GET", "/api/queries", params={"limit": 10})
+                elif roll < 0.95:
+                    await timed(reads, "GET", "/api/dashboards")
+                else:
+                    await timed(reads, "GET", "/api/preferences")
+                await asyncio.sleep(rng.uniform(*THINK))
+
+        boards = await asyncio.gather(*(prepare(n) for n in range(count)))
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(analyst(n, b, c, started + seconds) for n, (b, c) in enumerate(boards))
+        )
+        elapsed = time.perf_counter() - started
+
+    p50, p99 = pct(commands, 50) * 1000, pct(commands, 99) * 1000
+    print(
+        f"(a) {count} concurrent analysts (one local user, own dashboards, "
+        f"{THINK[0]}-{THINK[1]} s between actions), {elapsed:.1f} s"
+    )
+    print(
+        f"    commands: {len(commands)}  {len(commands) / elapsed:.0f}/s  "
+        f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  (target p99 <= 50 ms: {verdict(p99, 50)})"
+    )
+    print(
+        f"    reads:    {len(reads)}  {len(reads) / elapsed:.0f}/s  "
+        f"p50 {pct(reads, 50) * 1000:.1f} ms  p99 {pct(reads, 99) * 1000:.1f} ms"
+    )
+    print(f"    errors: {errors or 'none'}")
+
+
+# ---- (b) SSE fan-out --------------------------------------------------------------------------
+
+
+async def sse_fanout(
+    url: str, auth: tuple[dict[str, str], dict[str, str]], clients: int, commands: int
+) -> None:
+    cookies, headers = auth
+    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
+    async with httpx.AsyncClient(
+        base_url=url, cookies=cookies, headers=headers, limits=limits, timeout=60
+    ) as client:
+        board = must(await client.post("/api/dashboards", json={"name": "Watched"}), 201)[
+            "dashboard_id"
+        ]
+        path = f"/dashboards/{board}/events"
+        seen: list[dict[int, float]] = [{} for _ in range(clients)]
+        connected = 0
+        all_connected = asyncio.Event()
+
+        async def listen(index: int) -> None:
+            nonlocal connected
+            sse_headers = {"Accept": "text/event-stream"}
+            async with client.stream("GET", path, headers=sse_headers) as response:
+                if response.status_code != 200:
+                    raise RuntimeError(f"SSE answered {response.status_code}")
+                connected += 1
+                if connected == clients:
+                    all_connected.set()
+                async for line in response.aiter_lines():
+                    if line.startswith("id:"):
+                        seen[index][int(line[3:].strip())] = time.perf_counter()
+
+        tasks = [asyncio.create_task(listen(i)) for i in range(clients)]
+        try:
+            await asyncio.wait_for(all_connected.wait(), 60)
+        except TimeoutError:
+            print(f"(b) skipped: only {connected} of {clients} SSE clients connected in 60 s")
+            for task in tasks:
+                task.cancel()
+            return
+        await asyncio.sleep(0.5)
+        sent: dict[int, float] = {}
+        for n in range(commands):
+            started = time.perf_counter()
+            answer = await client.post(f"/api/dashboards/{board}/rename", json={"name": f"W{n}"})
+            sent[must(answer)["position"]] = started
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2.0)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    delays = [
+        got[position] - at for got in seen for position, at in sent.items() if position in got
+    ]
+    missing = clients * len(sent) - len(delays)
+    p50, p99 = pct(delays, 50) * 1000, pct(delays, 99) * 1000
+    print(f"(b) {clients} SSE clients on one dashboard, {len(sent)} commands")
+    print(
+        f"    command -> every client: p50 {p50:.0f} ms  p99 {p99:.0f} ms  "
+        f"max {max(delays, default=0) * 1000:.0f} ms  (target p99 <= 500 ms: "
+        f"{verdict(p99, 500) if not missing else 'MISSED'}); deliveries missing: {missing}"
+    )
+
+
+# ---- (c) a 12-chart dashboard in Chromium -----------------------------------------------------
+
+
+def browser(url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str) -> None:
+    cookies, headers = auth
+    if not Path(CHROMIUM).exists():
+        print(f"(c) skipped: no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("(c) skipped: playwright is not installed")
+        return
+    with httpx.Client(base_url=url, cookies=cookies, headers=headers, timeout=30) as client:
+        board = must(client.post("/api/dashboards", json={"name": "Twelve"}), 201)["dashboard_id"]
+        tab = must(client.get(f"/api/dashboards/{board}"))["tabs"][0]["tab_id"]
+        for n in range(12):
+            place = {
+                "query_id": query_id,
+                "tab_id": tab,
+                "x": (n % 4) * 3,
+                "y": (n // 4) * 3,
+                "w": 3,
+                "h": 3,
+            }
+            must(client.post(f"/api/dashboards/{board}/charts", json=place), 201)
+        page_status = client.get(f"/dashboards/{board}", headers={"Accept": "text/html"})
+    if page_status.status_code != 200:
+        print(f"(c) skipped: the dashboard page answered {page_status.status_code}")
+        return
+    firsts: list[float] = []
+    alls: list[float] = []
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = chromium.new_context()
+        context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
+        for _ in range(3):
+            page = context.new_page()
+            started = time.perf_counter()
+            page.goto(f"{url}/dashboards/{board}", wait_until="commit")
+            page.wait_for_selector('[data-chart-state="drawn"]', timeout=30_000)
+            firsts.append(time.perf_counter() - started)
+            # A locator, not wait_for_function: the page's CSP forbids eval.
+            page.locator('[data-chart-state="drawn"]').nth(11).wait_for(timeout=30_000)
+            alls.append(time.perf_counter() - started)
+            page.close()
+        chromium.close()
+    first, every = statistics.median(firsts), statistics.median(alls)
+    print("(c) 12-chart dashboard in Chromium (median of 3 loads)")
+    print(
+        f"    first chart drawn {first * 1000:.0f} ms (target <= 1000 ms: {verdict(first, 1)})  "
+        f"all 12 drawn {every * 1000:.0f} ms (target <= 3000 ms: {verdict(every, 3)})"
+    )
+
+
+# ---- main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller run, under a minute")
+    args = parser.parse_args()
+    users, seconds, sse_clients, sse_commands = (
+        (200, 8.0, 500, 10) if args.quick else (200, 30.0, 500, 30)
+    )
+    scratch = Path(tempfile.mkdtemp(prefix="ironstar-web-bench-"))
+    data_dir = scratch / "data"
+    write_lab(data_dir)
+    print("data: a generated DuckLake catalog 'lab' (100k rows) in a temporary directory")
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} before the run (server, load")
+    print("generator and Chromium share them: figures are for this machine, not the server alone)")
+    try:
+        with server(data_dir) as url:
+            auth = sign_in(url)
+            with httpx.Client(base_url=url, cookies=auth[0], headers=auth[1], timeout=60) as c:
+                query_id = completed_query(c)
+            asyncio.run(analysts(url, auth, query_id, users, seconds))
+            asyncio.run(sse_fanout(url, auth, sse_clients, sse_commands))
+            browser(url, auth, query_id)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
