@@ -37,6 +37,7 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         import uuid
 
         import psycopg
+
         from ironstar.eventstore.postgres import open_postgres_store
 
         url = postgres_url()
