@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ironstar.bootstrap import build_app, build_registry, open_event_store
 from ironstar.eventstore.model import EventFilter, RecordedEvent
+from ironstar.logs import configure_logging
 from ironstar.projections.runner import UnknownProjection
 from ironstar.settings import Settings
 
@@ -200,7 +201,14 @@ def serve(
             await asyncio.to_thread(_build_demo, chosen, False)
 
     console.print(f"Ironstar on http://{host}:{port}/ (data in {settings.data_dir.resolve()})")
-    uvicorn.run(create_app(settings, prepare=prepare), host=host, port=port, log_level="info")
+    configure_logging()
+    uvicorn.run(
+        create_app(settings, prepare=prepare),
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def _build_demo(settings: Settings, verbose: bool) -> None:
