@@ -1091,6 +1091,41 @@
     showConnectionState();
   });
 
+  /* ── live pages: reload requests, auto-submitting controls, editor shortcut ──── */
+
+  // The server sends `event: reload` when this page fell behind or its subject changed
+  // beyond a fragment (the stream carries an element with sse-swap="reload").
+  doc.addEventListener("htmx:sseBeforeMessage", (event) => {
+    const message = event.detail;
+    if (message && message.type === "reload") {
+      event.preventDefault();
+      window.location.reload();
+    }
+  });
+
+  // After an SSE swap, keep the user's place: announce it for screen readers.
+  doc.addEventListener("htmx:sseMessage", (event) => {
+    const message = event.detail;
+    if (message && message.type && message.type !== "reload") announce("Updated.");
+  });
+
+  // <form data-autosubmit>: a changed control saves at once (e.g. the theme choice).
+  doc.addEventListener("change", (event) => {
+    const form = event.target.closest && event.target.closest("form[data-autosubmit]");
+    if (form && typeof form.requestSubmit === "function") form.requestSubmit();
+  });
+
+  // Ctrl/Cmd+Enter in the SQL editor runs the query.
+  doc.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    const editor = event.target.closest && event.target.closest(".sql-editor");
+    const form = editor && editor.form;
+    if (form && typeof form.requestSubmit === "function") {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
   /* ── start-up ──────────────────────────────────────────────────────────────────── */
 
   function init(scope) {

@@ -1,0 +1,136 @@
+"""HTML pages over real HTTP: each renders for its owner, another user's dashboard is not
+found, forms need the CSRF token, a double submit writes once, errors show inline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ironstar.domain.session import SignInIdentity
+from tests.e2e.conftest import lab_data_dir
+from tests.integration.web.conftest import ServedApp, serve_ironstar, sign_in_locally, web_settings
+
+HTML = {"accept": "text/html"}
+TOTALS = "SELECT station, sum(value) AS total FROM measurements GROUP BY station ORDER BY 1"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[ServedApp]:
+    with serve_ironstar(web_settings(lab_data_dir(tmp_path))) as app:
+        yield app
+
+
+@pytest.fixture
+def analyst(lab: ServedApp) -> Iterator[httpx.Client]:
+    client, csrf = sign_in_locally(lab)
+    client.headers["x-csrf-token"] = csrf
+    client.headers.update(HTML)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def completed_query(lab: ServedApp, client: httpx.Client) -> str:
+    assert client.post("/catalogs/select", data={"catalog_id": "lab"}).status_code == 303
+    form = {"sql": TOTALS, "chart_type": "bar", "x": "station", "y": "total"}
+    response = client.post("/queries", data=form)
+    assert response.status_code == 303, response.text
+    query_id = response.headers["location"].rsplit("/", 1)[1]
+    for _ in range(200):
+        if client.get(f"/queries/{query_id}?format=json").json()["status"] != "running":
+            break
+        time.sleep(0.05)
+    return query_id
+
+
+def test_every_page_renders_for_its_owner(lab: ServedApp, analyst: httpx.Client) -> None:
+    query_id = completed_query(lab, analyst)
+    board = analyst.post("/dashboards", data={"name": "Q4 Metrics"}).headers["location"]
+    expected = {
+        "/": "Welcome",
+        "/catalogs": "fixtures",
+        "/datasets": "measurements",
+        "/datasets?q=sites": "sites",
+        "/query": "SQL editor",
+        f"/queries/{query_id}": "Re-run pinned to snapshot",
+        f"/queries/{query_id}?sort=total&dir=desc": 'aria-sort="descending"',
+        "/dashboards": "Q4 Metrics",
+        board: "Add a chart",
+        f"{board}/history": "created the dashboard",
+        "/saved-queries": "No saved queries yet",
+        "/history": "Query provenance",
+        "/preferences": "Default catalog",
+    }
+    for path, text in expected.items():
+        response = analyst.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert text in response.text, path
+        assert "Traceback" not in response.text
+    twin = analyst.get(board, headers={"accept": "application/json"})
+    assert twin.json()["name"] == "Q4 Metrics"
+    csv = analyst.get(f"/queries/{query_id}/export.csv")
+    assert csv.status_code == 200 and csv.text.splitlines()[0].replace('"', "") == "station,total"
+    chart = analyst.get(f"/charts/{query_id}.json").json()
+    assert chart["series"][0]["type"] == "bar"
+
+
+def test_another_users_dashboard_is_not_found(lab: ServedApp, analyst: httpx.Client) -> None:
+    board = analyst.post("/dashboards", data={"name": "Mine"}).headers["location"]
+    session_id, _ = lab.call(
+        lab.services.workflow.sign_in(
+            SignInIdentity(provider="github", provider_user_id="9", login="eve", display_name="")
+        )
+    )
+    with lab.client(cookies={"ironstar_session": session_id}, headers=HTML) as eve:
+        response = eve.get(board)
+        assert response.status_code == 404
+        assert "not_found" in response.text and "Traceback" not in response.text
+        assert eve.get(f"{board}/history").status_code == 404
+
+
+def test_forms_without_the_csrf_token_are_refused(analyst: httpx.Client) -> None:
+    del analyst.headers["x-csrf-token"]
+    response = analyst.post("/dashboards", data={"name": "Forged"})
+    assert response.status_code == 403 and "csrf_failed" in response.text
+    assert "Forged" not in analyst.get("/dashboards").text
+
+
+def test_a_double_submit_with_one_key_writes_once(lab: ServedApp, analyst: httpx.Client) -> None:
+    form = {"name": "Once", "idempotency_key": "the-same-key"}
+    first = analyst.post("/dashboards", data=form)
+    second = analyst.post("/dashboards", data=form)
+    assert first.headers["location"] == second.headers["location"]
+    assert len(lab.events("DashboardCreated")) == 1
+    board = first.headers["location"]
+    for _ in range(2):
+        analyst.post(f"{board}/rename", data={"name": "Twice?", "idempotency_key": "rename-1"})
+    assert len(lab.events("DashboardRenamed")) == 1
+
+
+def test_errors_render_inline_with_their_code(lab: ServedApp, analyst: httpx.Client) -> None:
+    unavailable = analyst.post("/catalogs/select", data={"catalog_id": "fixtures"})
+    assert unavailable.status_code == 503
+    assert "catalog_unavailable" in unavailable.text and "Why:" in unavailable.text
+    query_id = completed_query(lab, analyst)
+    preview = analyst.get(
+        f"/queries/{query_id}/chart-preview",
+        params={"cfg_chart_type": "pie", "cfg_x": "station", "cfg_y": ["total", "station"]},
+    )
+    assert "chart_type_mismatch" in preview.text and "Column" in preview.text
+    board = analyst.post("/dashboards", data={"name": "Grid"}).headers["location"]
+    tab = analyst.get(board, headers={"accept": "application/json"}).json()["tabs"][0]["tab_id"]
+    place = {"query_id": query_id, "tab": tab, "x": "0", "y": "0", "w": "6", "h": "4"}
+    assert analyst.post(f"{board}/charts", data=place).status_code == 303
+    overlap = analyst.post(f"{board}/charts", data={**place, "x": "3"})
+    assert overlap.status_code == 409 and "grid_overlap" in overlap.text
+    saved = {"sql": "SELECT 1", "name": "One"}
+    assert analyst.post("/saved-queries", data=saved).status_code == 303
+    taken = analyst.post("/saved-queries", data=saved)
+    assert taken.status_code == 409 and "name_taken" in taken.text
+    empty = analyst.post("/queries", data={"sql": "   "})
+    assert empty.status_code == 422 and "invalid_sql" in empty.text
