@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ironstar.bootstrap import Services, build_services
 from ironstar.settings import Settings
@@ -144,34 +146,60 @@ def _jsonable(errors: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _install_request_context(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = request_id[:64]
+class RequestContext:
+    """Request id, latency metric, structured request log, and coded errors answered as
+    ordinary responses. Plain ASGI: streaming responses (SSE) pass through untouched."""
+
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
+        self.app = app
+        self.owner = owner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = (given or uuid.uuid4().hex)[:64]
+        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception as exc:  # a coded error answers normally; others are logged as 500
-            response = await request.app.state.handle_error(request, exc)
-        elapsed = time.perf_counter() - started
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        request.app.state.metrics.request_seconds.labels(
-            request.method, path, str(response.status_code)
-        ).observe(elapsed)
-        response.headers["x-request-id"] = request.state.request_id
-        log.info(
-            "request",
-            extra={
-                "request_id": request.state.request_id,
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "ms": round(elapsed * 1000, 2),
-                "user": getattr(getattr(request.state, "viewer", None), "user_id", None),
-            },
-        )
-        return response
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if response_started:
+                raise
+            request = Request(scope, receive)
+            response = await self.owner.state.handle_error(request, exc)
+            await response(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.owner.state.metrics.request_seconds.labels(
+                scope["method"], route, str(status)
+            ).observe(elapsed)
+            viewer = scope.get("state", {}).get("viewer")
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "user": getattr(viewer, "user_id", None),
+                },
+            )
+
+
+def _install_request_context(app: FastAPI) -> None:
+    app.add_middleware(RequestContext, owner=app)
