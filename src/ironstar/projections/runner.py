@@ -219,14 +219,24 @@ class ProjectionRunner:
     def _apply_page(self, tx: Tx, page: list[RecordedEvent]) -> dict[str, int]:
         last = page[-1].position
         moved = {}
-        for projection in self._projections:
+        # One pass over the page hands each event to the projections reading its type
+        # (rather than every projection testing every event); each projection still
+        # applies its events in page order, one projection after the other.
+        behind = [p for p in self._projections if self._checkpoints.get(p.name, 0) < last]
+        wanted: list[list[RecordedEvent]] = [[] for _ in behind]
+        readers: dict[str, list[list[RecordedEvent]]] = {}
+        for projection, mine in zip(behind, wanted, strict=True):
+            for event_type in projection.event_types:
+                readers.setdefault(event_type, []).append(mine)
+        for event in page:
+            for mine in readers.get(event.event_type, ()):
+                mine.append(event)
+        for projection, mine in zip(behind, wanted, strict=True):
             done = self._checkpoints.get(projection.name, 0)
-            if done >= last:
-                continue
-            wanted = projection.event_types
-            for event in page:
-                if event.position > done and event.event_type in wanted:
-                    projection.apply(tx, event)
+            apply = projection.apply
+            for event in mine:
+                if event.position > done:
+                    apply(tx, event)
             moved[projection.name] = last
         self._save_checkpoints(tx, moved)
         return moved

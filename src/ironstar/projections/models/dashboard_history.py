@@ -72,6 +72,10 @@ class DashboardHistory:
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(d.DashboardState)
+        # The layouts this projection inserted in the current transaction, by dashboard:
+        # the next change of a dashboard starts from it instead of reading it back.
+        self._tx: Tx | None = None
+        self._written: dict[str, tuple[int, d.DashboardState]] = {}
 
     def create(self, tx: Tx) -> None:
         tx.execute(
@@ -87,13 +91,20 @@ class DashboardHistory:
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
         e = event.data
-        row = tx.fetchone(
-            "SELECT layout FROM dashboard_history WHERE dashboard_id = ? AND version = ?",
-            (e.dashboard_id, event.stream_version - 1),
-        )
-        before = None if row is None else self._decoder.decode(row[0])
+        if tx is not self._tx:  # remembered layouts are only good in their transaction
+            self._tx = tx
+            self._written = {}
+        written = self._written.get(e.dashboard_id)
+        if written is not None and written[0] == event.stream_version - 1:
+            before: d.DashboardState | None = written[1]
+        else:
+            row = tx.fetchone(
+                "SELECT layout FROM dashboard_history WHERE dashboard_id = ? AND version = ?",
+                (e.dashboard_id, event.stream_version - 1),
+            )
+            before = None if row is None else self._decoder.decode(row[0])
         after = d.evolve(before, e)
-        tx.execute(
+        inserted = tx.execute(
             "INSERT INTO dashboard_history VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (dashboard_id, version) DO NOTHING",
             (
@@ -107,3 +118,7 @@ class DashboardHistory:
                 self._encoder.encode(after).decode(),
             ),
         )
+        if getattr(inserted, "rowcount", 0) == 1:  # the stored layout is exactly ``after``
+            self._written[e.dashboard_id] = (event.stream_version, after)
+        else:
+            self._written.pop(e.dashboard_id, None)
