@@ -125,6 +125,30 @@ def _check_version(stream_id: str, expected: ExpectedVersion, current: int) -> N
         raise WrongExpectedVersion(stream_id, expected, current)
 
 
+def _rows(
+    request: _AppendRequest, current: int, transaction_id: str, now: float
+) -> list[tuple[Any, ...]]:
+    """The stored rows of one append (every column but the position)."""
+    meta = request.metadata
+    return [
+        (
+            event_id,
+            request.stream_id,
+            request.stream_type,
+            current + offset,
+            name,
+            version,
+            payload,
+            meta.user_id,
+            meta.causation_id,
+            meta.correlation_id,
+            transaction_id,
+            now,
+        )
+        for offset, (event_id, name, version, payload, _) in enumerate(request.rows, 1)
+    ]
+
+
 class SqlEventStore:
     """Implements the EventStore port for any Dialect."""
 
@@ -291,7 +315,6 @@ class SqlEventStore:
                 outcomes.append(exc)
                 continue
             transaction_id = str(uuid.uuid4())
-            meta = request.metadata
             placed.append(
                 (
                     len(outcomes),
@@ -302,23 +325,7 @@ class SqlEventStore:
                     transaction_id,
                 )
             )
-            rows.extend(
-                (
-                    event_id,
-                    request.stream_id,
-                    request.stream_type,
-                    current + offset,
-                    name,
-                    version,
-                    payload,
-                    meta.user_id,
-                    meta.causation_id,
-                    meta.correlation_id,
-                    transaction_id,
-                    now,
-                )
-                for offset, (event_id, name, version, payload, _) in enumerate(request.rows, 1)
-            )
+            rows.extend(_rows(request, current, transaction_id, now))
             versions[request.stream_id] = current + len(request.rows)
             outcomes.append(None)
         if rows:  # last: a failure here leaves the dialect's position counter untouched
@@ -357,24 +364,7 @@ class SqlEventStore:
         current = current or 0
         _check_version(request.stream_id, request.expected, current)
         transaction_id = str(uuid.uuid4())
-        meta = request.metadata
-        params = [
-            (
-                event_id,
-                request.stream_id,
-                request.stream_type,
-                current + offset,
-                name,
-                version,
-                payload,
-                meta.user_id,
-                meta.causation_id,
-                meta.correlation_id,
-                transaction_id,
-                now,
-            )
-            for offset, (event_id, name, version, payload, _) in enumerate(request.rows, 1)
-        ]
+        params = _rows(request, current, transaction_id, now)
         first_position = self._dialect.insert_events(conn, params)
         count = len(params)
         return AppendResult(
