@@ -40,7 +40,10 @@ class Wakeup:
                 return
             self._waiters.add(key)
         try:
-            await asyncio.wait_for(event.wait(), max_wait)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands together with the wake-up, and close() then hangs.
+            async with asyncio.timeout(max_wait):
+                await event.wait()
         except TimeoutError:
             pass
         finally:
