@@ -11,6 +11,7 @@ import msgspec
 
 from ironstar.domain import dashboard as d
 from ironstar.eventstore.model import RecordedEvent
+from ironstar.projections.models._events import names_of
 from ironstar.projections.store import Tx
 
 
@@ -51,23 +52,7 @@ class DashboardHistory:
     name = "dashboard_history"
     version = 1
     tables = ("dashboard_history",)
-    event_types = frozenset(
-        {
-            "DashboardCreated",
-            "DashboardRenamed",
-            "DashboardDeleted",
-            "DashboardRestored",
-            "TabAdded",
-            "TabRenamed",
-            "TabRemoved",
-            "TabsReordered",
-            "ChartAdded",
-            "ChartRemoved",
-            "ChartMovedToTab",
-            "ChartMoved",
-            "ChartResized",
-        }
-    )
+    event_types = names_of(d)
 
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ironstar.domain import dashboard as d
 from ironstar.eventstore.model import RecordedEvent
+from ironstar.projections.models._events import names_of
 from ironstar.projections.models._json import dumps
 from ironstar.projections.store import Tx
 
@@ -12,23 +13,7 @@ class DashboardLayouts:
     name = "dashboard_layouts"
     version = 1
     tables = ("dashboards", "dashboard_tabs", "dashboard_charts")
-    event_types = frozenset(
-        {
-            "DashboardCreated",
-            "DashboardRenamed",
-            "DashboardDeleted",
-            "DashboardRestored",
-            "TabAdded",
-            "TabRenamed",
-            "TabRemoved",
-            "TabsReordered",
-            "ChartAdded",
-            "ChartRemoved",
-            "ChartMovedToTab",
-            "ChartMoved",
-            "ChartResized",
-        }
-    )
+    event_types = names_of(d)
 
     def create(self, tx: Tx) -> None:
         tx.execute(
