@@ -65,6 +65,7 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         *,
         batch_size: int = 1000,
+        catch_up_batch_size: int = 5000,
     ) -> None:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
@@ -73,6 +74,9 @@ class ProjectionRunner:
         self._db = db
         self._projections = list(projections)
         self._batch_size = batch_size
+        # Catch-up and rebuilds read larger pages: fewer commits (and WAL checkpoints) per
+        # event; live following keeps small pages so each commit shows up quickly.
+        self._catch_up_batch_size = max(batch_size, catch_up_batch_size)
         self._checkpoints: dict[str, int] = {}
         self._position = 0
         self._changed = asyncio.Condition()
@@ -152,7 +156,7 @@ class ProjectionRunner:
         """Apply everything committed so far, then return (no live following)."""
         head = await self._events.head_position()
         while self._position < head:
-            page = await self._events.read_all(self._position, self._batch_size)
+            page = await self._events.read_all(self._position, self._catch_up_batch_size)
             if not page:
                 break
             await self._apply(page)
