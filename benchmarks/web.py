@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 CATALOGS = """
@@ -167,35 +168,55 @@ def verdict(value: float, target: float) -> str:
 # ---- (a) analysts -----------------------------------------------------------------------------
 
 
+def client_session(
+    url: str, auth: tuple[dict[str, str], dict[str, str]], connections: int
+) -> aiohttp.ClientSession:
+    """The load generator's HTTP client. aiohttp, not httpx: with hundreds of concurrent
+    connections httpx's pool spends ~10 ms of CPU per request, so the generator (sharing
+    the machine's 2 cores with the server) saturated long before the server did."""
+    cookies, headers = auth
+    return aiohttp.ClientSession(
+        base_url=url,
+        cookies=cookies,
+        headers=headers,
+        connector=aiohttp.TCPConnector(limit=connections),
+        timeout=aiohttp.ClientTimeout(total=60),
+    )
+
+
 async def analysts(
     url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str, count: int, seconds: float
 ) -> None:
-    cookies, headers = auth
-    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
     commands: list[float] = []
     reads: list[float] = []
     errors: dict[str, int] = {}
 
-    async with httpx.AsyncClient(
-        base_url=url, cookies=cookies, headers=headers, limits=limits, timeout=60
-    ) as client:
+    async with client_session(url, auth, count + 10) as client:
 
-        async def timed(bucket: list[float], method: str, path: str, **kw: Any) -> httpx.Response:
+        async def timed(bucket: list[float], method: str, path: str, **kw: Any) -> Any:
             started = time.perf_counter()
-            response = await client.request(method, path, **kw)
+            async with client.request(method, path, **kw) as response:
+                body = await response.json()
             bucket.append(time.perf_counter() - started)
-            if response.status_code >= 400:
-                label = f"{method} {response.status_code} {response.json().get('code')}"
+            if response.status >= 400:
+                label = f"{method} {response.status} {body.get('code')}"
                 errors[label] = errors.get(label, 0) + 1
-            return response
+            return body
+
+        async def call(method: str, path: str, ok: int = 200, **kw: Any) -> Any:
+            async with client.request(method, path, **kw) as response:
+                if response.status != ok:
+                    raise RuntimeError(f"{method} {path}: {await response.text()}")
+                return await response.json()
 
         async def prepare(number: int) -> tuple[str, str]:
-            made = await client.post("/api/dashboards", json={"name": f"A{number}"})
-            board = must(made, 201)["dashboard_id"]
-            tab = must(await client.get(f"/api/dashboards/{board}"))["tabs"][0]["tab_id"]
+            board = (await call("POST", "/api/dashboards", 201, json={"name": f"A{number}"}))[
+                "dashboard_id"
+            ]
+            tab = (await call("GET", f"/api/dashboards/{board}"))["tabs"][0]["tab_id"]
             place = {"query_id": query_id, "tab_id": tab, "x": 0, "y": 0, "w": 4, "h": 3}
-            added = await client.post(f"/api/dashboards/{board}/charts", json=place)
-            return board, must(added, 201)["chart_id"]
+            added = await call("POST", f"/api/dashboards/{board}/charts", 201, json=place)
+            return board, added["chart_id"]
 
         async def analyst(number: int, board: str, chart: str, stop: float) -> None:
             rng = random.Random(number)
@@ -254,14 +275,9 @@ async def analysts(
 async def sse_fanout(
     url: str, auth: tuple[dict[str, str], dict[str, str]], clients: int, commands: int
 ) -> None:
-    cookies, headers = auth
-    limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=clients + 10)
-    async with httpx.AsyncClient(
-        base_url=url, cookies=cookies, headers=headers, limits=limits, timeout=60
-    ) as client:
-        board = must(await client.post("/api/dashboards", json={"name": "Watched"}), 201)[
-            "dashboard_id"
-        ]
+    async with client_session(url, auth, clients + 10) as client:
+        async with client.post("/api/dashboards", json={"name": "Watched"}) as made:
+            board = (await made.json())["dashboard_id"]
         path = f"/dashboards/{board}/events"
         seen: list[dict[int, float]] = [{} for _ in range(clients)]
         connected = 0
@@ -270,14 +286,15 @@ async def sse_fanout(
         async def listen(index: int) -> None:
             nonlocal connected
             sse_headers = {"Accept": "text/event-stream"}
-            async with client.stream("GET", path, headers=sse_headers) as response:
-                if response.status_code != 200:
-                    raise RuntimeError(f"SSE answered {response.status_code}")
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+            async with client.get(path, headers=sse_headers, timeout=timeout) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"SSE answered {response.status}")
                 connected += 1
                 if connected == clients:
                     all_connected.set()
-                async for line in response.aiter_lines():
-                    if line.startswith("id:"):
+                async for line in response.content:
+                    if line.startswith(b"id:"):
                         seen[index][int(line[3:].strip())] = time.perf_counter()
 
         tasks = [asyncio.create_task(listen(i)) for i in range(clients)]
@@ -292,8 +309,11 @@ async def sse_fanout(
         sent: dict[int, float] = {}
         for n in range(commands):
             started = time.perf_counter()
-            answer = await client.post(f"/api/dashboards/{board}/rename", json={"name": f"W{n}"})
-            sent[must(answer)["position"]] = started
+            rename = {"name": f"W{n}"}
+            async with client.post(f"/api/dashboards/{board}/rename", json=rename) as answer:
+                if answer.status != 200:
+                    raise RuntimeError(f"rename answered {answer.status}: {await answer.text()}")
+                sent[(await answer.json())["position"]] = started
             await asyncio.sleep(0.2)
         await asyncio.sleep(2.0)
         for task in tasks:
