@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Protocol
 
@@ -82,6 +82,9 @@ class ProjectionRunner:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self.failures = 0
+        # Called on the event loop with each page once the read models show it, before
+        # anyone waiting for those positions is woken (e.g. to evict cached sessions).
+        self.listeners: list[Callable[[list[RecordedEvent]], None]] = []
 
     @property
     def position(self) -> int:
@@ -216,6 +219,11 @@ class ProjectionRunner:
             log.exception("a page of events failed; applying one event at a time")
             checkpoints = await self._apply_isolated(page)
         self._checkpoints.update(checkpoints)
+        for listener in self.listeners:
+            try:
+                listener(page)
+            except Exception:
+                log.exception("a projection listener failed")
         async with self._changed:
             self._position = min(self._checkpoints.values(), default=page[-1].position)
             self._changed.notify_all()
