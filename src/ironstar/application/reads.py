@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ironstar.projections.models._json import loads
-from ironstar.projections.store import ProjectionStore
+from ironstar.projections.store import ProjectionDatabase, ProjectionStore
 
 
 class ReadModels:
@@ -129,27 +129,7 @@ class ReadModels:
 
     async def dashboard(self, user_id: str, dashboard_id: str) -> dict[str, Any] | None:
         """DashboardLayoutView: the dashboard, its ordered tabs, each with its charts."""
-        head = await self._one(
-            "SELECT * FROM dashboards WHERE dashboard_id = ? AND owner = ?",
-            (dashboard_id, user_id),
-        )
-        if head is None:
-            return None
-        tabs = await self._db.query_dicts(
-            "SELECT tab_id, name, ordinal FROM dashboard_tabs WHERE dashboard_id = ? "
-            "ORDER BY ordinal",
-            (dashboard_id,),
-        )
-        charts = await self._db.query_dicts(
-            "SELECT chart_id, tab_id, query_id, config, x, y, width, height "
-            "FROM dashboard_charts WHERE dashboard_id = ? ORDER BY y, x",
-            (dashboard_id,),
-        )
-        for tab in tabs:
-            tab["charts"] = [
-                {**c, "config": loads(c["config"])} for c in charts if c["tab_id"] == tab["tab_id"]
-            ]
-        return {**head, "tabs": tabs}
+        return await self._db.read_with(lambda db: _dashboard(db, user_id, dashboard_id))
 
     async def dashboard_history(self, user_id: str, dashboard_id: str) -> list[dict[str, Any]]:
         if not await self._owns_dashboard(user_id, dashboard_id):
@@ -200,6 +180,28 @@ class ReadModels:
     async def preferences(self, user_id: str) -> dict[str, Any] | None:
         row = await self._one("SELECT * FROM preferences WHERE user_id = ?", (user_id,))
         return None if row is None else {**row, "ui_state": loads(row["ui_state"]) or {}}
+
+
+def _dashboard(db: ProjectionDatabase, user_id: str, dashboard_id: str) -> dict[str, Any] | None:
+    heads = db.read_dicts(
+        "SELECT * FROM dashboards WHERE dashboard_id = ? AND owner = ?", (dashboard_id, user_id)
+    )
+    if not heads:
+        return None
+    tabs = db.read_dicts(
+        "SELECT tab_id, name, ordinal FROM dashboard_tabs WHERE dashboard_id = ? ORDER BY ordinal",
+        (dashboard_id,),
+    )
+    charts = db.read_dicts(
+        "SELECT chart_id, tab_id, query_id, config, x, y, width, height "
+        "FROM dashboard_charts WHERE dashboard_id = ? ORDER BY y, x",
+        (dashboard_id,),
+    )
+    for tab in tabs:
+        tab["charts"] = [
+            {**c, "config": loads(c["config"])} for c in charts if c["tab_id"] == tab["tab_id"]
+        ]
+    return {**heads[0], "tabs": tabs}
 
 
 def _query_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class ProjectionDatabase(Protocol):
         ...
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def read_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
     def table_names(self) -> set[str]: ...
     def close(self) -> None: ...
 
@@ -60,6 +61,11 @@ class ProjectionStore:
     async def query_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, _read_dicts, self.database, sql, params)
+
+    async def read_with(self, work: Callable[[ProjectionDatabase], T]) -> T:
+        """Several reads in one hop to a reader thread (one screen's queries together)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, work, self.database)
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
