@@ -320,9 +320,14 @@ async def sse_fanout(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    delays = [
-        got[position] - at for got in seen for position, at in sent.items() if position in got
-    ]
+    # A client that fell behind gets only the newest fragment (it shows every earlier
+    # change): a command reached a client when the client saw its position or a later one.
+    delays = []
+    for got in seen:
+        for position, at in sent.items():
+            reached = [when for seen_at, when in got.items() if seen_at >= position]
+            if reached:
+                delays.append(min(reached) - at)
     missing = clients * len(sent) - len(delays)
     p50, p99 = pct(delays, 50) * 1000, pct(delays, 99) * 1000
     print(f"(b) {clients} SSE clients on one dashboard, {len(sent)} commands")

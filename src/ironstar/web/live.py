@@ -6,9 +6,15 @@ offers it to every client whose page cares. Each client owns a bounded queue: of
 never blocks, and a client whose queue is full is marked lagging and told to reload,
 so one slow browser can stall neither commands nor other browsers.
 
+A fragment is the whole current state of what a page shows, so it is rendered once for
+every client showing the same view (``View.key``) and filled in per client with its own
+CSRF token and fresh idempotency keys (``templating.Slotted``). A client that has fallen
+behind by several events sends only the newest fragment, with the newest position as its
+id: that fragment includes every earlier change, so nothing the id claims is skipped.
+
 A reconnecting client names the last position it saw (Last-Event-ID, or ``after`` for
-the first connection of a page rendered at that position): the events it missed are
-read back from the store, then live ones follow, deduplicated by position.
+the first connection of a page rendered at that position): the store is read back for
+events it missed, then live ones follow, deduplicated by position.
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
 from ironstar.bootstrap import Services
 from ironstar.eventstore.model import RecordedEvent
+from ironstar.projections.runner import ProjectionRunner
 from ironstar.web.metrics import Metrics
+from ironstar.web.templating import Slotted
 
 log = logging.getLogger("ironstar.web.live")
 
@@ -31,7 +40,18 @@ REPLAY_LIMIT = 5_000  # events scanned on reconnect before giving up and asking 
 READ_MODEL_TIMEOUT = 5.0
 
 Wants = Callable[[RecordedEvent], bool]
-Render = Callable[[RecordedEvent], Awaitable[str | None]]
+Render = Callable[[], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class View:
+    """What a page shows live. Clients with equal keys get the same fragment (up to their
+    CSRF token and idempotency keys), so the key names everything the rendering reads:
+    route, subject, options, user and the URL base links are built from."""
+
+    key: Hashable
+    event_name: str
+    render: Render  # the fragment's HTML, rendered with templating.SLOTS
 
 
 @dataclass(eq=False)
@@ -41,6 +61,7 @@ class Client:
     wants: Wants
     queue: asyncio.Queue[RecordedEvent] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     lagging: bool = False
+    view_key: Hashable = None
 
     def offer(self, event: RecordedEvent) -> None:
         if self.lagging or not self.wants(event):
@@ -50,12 +71,65 @@ class Client:
         except asyncio.QueueFull:
             self.lagging = True  # the stream sends "reload" and ends; nothing else blocks
 
+    def newest(self) -> int:
+        """Takes every queued event; the newest position among them (0: none)."""
+        newest = 0
+        while not self.queue.empty():
+            newest = max(newest, self.queue.get_nowait().position)
+        return newest
+
+
+class Renderings:
+    """The latest rendering of each view, shared by all the clients showing it.
+
+    A rendering started when the read models stood at position R shows every event up to
+    R, so it serves any client asking for a position <= R; a newer position renders anew.
+    The first client to ask starts the rendering; the others await the same task."""
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self.runner = runner
+        self.count = 0  # renderings started (for tests and metrics)
+        self._latest: dict[Hashable, tuple[int, asyncio.Task[Slotted]]] = {}
+        self._viewers: Counter[Hashable] = Counter()
+
+    async def at(self, view: View, position: int) -> Slotted:
+        """A rendering of ``view`` showing at least every event up to ``position``; the read
+        models must have reached it. Raises what the view's render raised."""
+        held = self._latest.get(view.key)
+        if held is None or held[0] < position:
+            task = asyncio.create_task(self._render(view), name="sse-render")
+            task.add_done_callback(_retrieve)
+            held = self._latest[view.key] = (self.runner.position, task)
+            self.count += 1
+        # Shielded: a client leaving must not cancel the rendering others wait for.
+        return await asyncio.shield(held[1])
+
+    @staticmethod
+    async def _render(view: View) -> Slotted:
+        return Slotted.parse(format_message(view.event_name, await view.render()))
+
+    def watch(self, key: Hashable) -> None:
+        self._viewers[key] += 1
+
+    def unwatch(self, key: Hashable) -> None:
+        self._viewers[key] -= 1
+        if self._viewers[key] <= 0:
+            del self._viewers[key]
+            self._latest.pop(key, None)
+
+
+def _retrieve(task: asyncio.Task[Slotted]) -> None:
+    """Marks a failed rendering's error as seen (the clients awaiting it got it already)."""
+    if not task.cancelled():
+        task.exception()
+
 
 class Broadcaster:
     def __init__(self, services: Services, metrics: Metrics | None = None) -> None:
         self.services = services
         self.metrics = metrics
         self.clients: set[Client] = set()
+        self.renderings = Renderings(services.app.runner)
         self.position = 0  # the last event offered to clients
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -95,12 +169,15 @@ class Broadcaster:
     def register(self, client: Client) -> int:
         """Adds a client; returns the position live delivery starts after."""
         self.clients.add(client)
+        self.renderings.watch(client.view_key)
         if self.metrics is not None:
             self.metrics.sse_clients.set(len(self.clients))
         return self.position
 
     def unregister(self, client: Client) -> None:
-        self.clients.discard(client)
+        if client in self.clients:
+            self.clients.remove(client)
+            self.renderings.unwatch(client.view_key)
         if self.metrics is not None:
             self.metrics.sse_clients.set(len(self.clients))
 
@@ -137,54 +214,52 @@ def format_message(event: str, data: str, message_id: int | None = None) -> str:
 async def stream(
     broadcaster: Broadcaster,
     wants: Wants,
-    render: Render,
-    event_name: str,
+    view: View,
     *,
+    csrf_token: str,
     last_id: int | None,
     keep_alive: float = KEEP_ALIVE_SECONDS,
 ) -> AsyncIterator[str]:
-    """The SSE body for one client: missed events, then live ones, keep-alives between.
+    """The SSE body for one client: what it missed, then live changes, keep-alives between.
 
-    ``render`` turns an event into the HTML the page swaps in (None: skip it; raising
-    ends the stream with "reload", e.g. when the dashboard is gone)."""
+    Each message is the view's newest rendering, filled in with ``csrf_token`` and fresh
+    idempotency keys. A rendering that raises (e.g. the dashboard is gone) ends the stream
+    with "reload"."""
     await broadcaster.start()
-    client = Client(wants)
+    client = Client(wants, view_key=view.key)
     start = broadcaster.register(client)
     try:
         yield "retry: 1000\n: connected\n\n"
         sent = last_id if last_id is not None else start
-        backlog: list[RecordedEvent] = []
+        pending = 0  # the newest position this client wants and has not been sent
         if last_id is not None and last_id < start:
             replayed = await broadcaster.replay(client, last_id, start)
             if replayed is None:
                 yield format_message("reload", "too much was missed", start)
                 return
-            backlog = replayed
+            pending = max((event.position for event in replayed), default=0)
         runner = broadcaster.services.app.runner
         while True:
             if client.lagging:
                 yield format_message("reload", "this page fell behind", broadcaster.position)
                 return
-            if backlog:
-                event = backlog.pop(0)
-            else:
+            pending = max(pending, client.newest())
+            if pending <= sent:  # nothing new (replay and live overlap): wait for more
                 try:
-                    event = await asyncio.wait_for(client.queue.get(), keep_alive)
+                    async with asyncio.timeout(keep_alive):
+                        pending = (await client.queue.get()).position
                 except TimeoutError:
                     yield ": keep-alive\n\n"
-                    continue
-            if event.position <= sent:
-                continue  # seen already (replay and live overlap)
-            await runner.wait_for(event.position, READ_MODEL_TIMEOUT)
+                continue
+            await runner.wait_for(pending, READ_MODEL_TIMEOUT)
             try:
-                html = await render(event)
+                rendering = await broadcaster.renderings.at(view, pending)
             except Exception as exc:  # the page's subject is gone or no longer ours
                 log.info("SSE stream ends with reload: %s", exc)
-                yield format_message("reload", "the page changed", event.position)
+                yield format_message("reload", "the page changed", pending)
                 return
-            sent = event.position
-            if html is not None:
-                yield format_message(event_name, html, event.position)
+            sent = pending
+            yield f"id: {sent}\n{rendering.fill(csrf_token)}"
     finally:
         broadcaster.unregister(client)
 

@@ -16,11 +16,20 @@ is ``None`` and ``base.html`` hides the navigation and the user menu.
 Jinja globals: ``static_url(path)`` (a URL under /static with a content-hash version, so
 browsers may cache assets for long) and Starlette's ``url_for(name, **params)``.
 Undefined variables raise, so a template typo fails loudly in tests instead of rendering "".
+
+A fragment pushed to many browsers (SSE) is rendered once with ``SLOTS`` in the context:
+``csrf_token`` and every ``new_key()`` become placeholders, and ``Slotted.fill`` gives each
+browser its own token and fresh idempotency keys (two tabs must never share a key, or the
+second tab's submission would count as a retry of the first and change nothing).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +38,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-__all__ = ["TEMPLATES_DIR", "render", "static_url", "templates"]
+__all__ = ["SLOTS", "TEMPLATES_DIR", "Slotted", "render", "static_url", "templates"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -100,3 +109,28 @@ async def render(
         request, name, full, status_code=status, headers=headers
     )
     return response
+
+
+# Random per process, so no text a user typed can pass for a slot.
+CSRF_SLOT = f"csrf-slot-{secrets.token_hex(12)}"
+KEY_SLOT = f"key-slot-{secrets.token_hex(12)}"
+SLOTS: dict[str, Any] = {"csrf_token": CSRF_SLOT, "new_key": lambda: KEY_SLOT}
+_SLOT = re.compile(f"({CSRF_SLOT}|{KEY_SLOT})")
+
+
+@dataclass(frozen=True)
+class Slotted:
+    """Text rendered with ``SLOTS``: literal pieces with the slots between them."""
+
+    pieces: tuple[str, ...]  # literal, slot, literal, ..., literal
+
+    @classmethod
+    def parse(cls, text: str) -> Slotted:
+        return cls(tuple(_SLOT.split(text)))
+
+    def fill(self, csrf_token: str) -> str:
+        """The text for one browser: its CSRF token, and a fresh key in every key slot."""
+        pieces = list(self.pieces)
+        for index in range(1, len(pieces), 2):
+            pieces[index] = csrf_token if pieces[index] == CSRF_SLOT else uuid.uuid4().hex
+        return "".join(pieces)

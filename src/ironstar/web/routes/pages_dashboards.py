@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -118,11 +118,19 @@ async def dashboard(
 
 
 async def dashboard_body_html(
-    request: Request, viewer: Viewer, dashboard_id: str, tab_id: str | None
+    request: Request,
+    viewer: Viewer,
+    dashboard_id: str,
+    tab_id: str | None,
+    *,
+    slots: Mapping[str, Any] | None = None,
 ) -> str:
+    """The live part of a dashboard; ``slots`` (templating.SLOTS) stand in for per-session
+    values when one rendering goes to many browsers."""
     layout = await owned_dashboard(request, viewer, dashboard_id)
     context = await layout_context(request, viewer, "dashboards")
     context.update(await dashboard_body_context(request, viewer, layout, tab_id))
+    context.update(slots or {})
     return render_fragment(request, "partials/dashboard_body.html", context)
 
 

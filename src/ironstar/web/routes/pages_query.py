@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import urllib.parse
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -247,10 +248,20 @@ async def query_live(request: Request, viewer: SignedIn, query_id: str) -> Respo
     return Response(html, media_type="text/html")
 
 
-async def query_live_html(request: Request, viewer: Viewer, query_id: str, params: Any) -> str:
+async def query_live_html(
+    request: Request,
+    viewer: Viewer,
+    query_id: str,
+    params: Any,
+    *,
+    slots: Mapping[str, Any] | None = None,
+) -> str:
+    """The live part of a query page; ``slots`` (templating.SLOTS) stand in for per-session
+    values when one rendering goes to many browsers."""
     query = await owned_query(request, viewer, query_id)
     context = await layout_context(request, viewer, "query")
     context.update(await result_context(request, viewer, query, params))
+    context.update(slots or {})
     return render_fragment(request, "partials/query_live.html", context)
 
 

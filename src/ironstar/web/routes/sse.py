@@ -3,7 +3,7 @@ models it shows (``sse-swap`` targets), ``id`` = the event's global position."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Hashable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +17,7 @@ from ironstar.web.routes.pages_home import catalogs_context, datasets_data, home
 from ironstar.web.routes.pages_query import owned_query, query_live_html
 from ironstar.web.routes.pages_saved import saved_context
 from ironstar.web.routes.pages_support import layout_context, render_fragment
+from ironstar.web.templating import SLOTS
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(require_viewer)]
@@ -33,18 +34,23 @@ def last_event_id(request: Request) -> int | None:
 
 def event_stream(
     request: Request,
+    viewer: Viewer,
+    view: tuple[Hashable, ...],
     wants: live.Wants,
-    render: Callable[[RecordedEvent], Awaitable[str | None]],
+    render: live.Render,
     event_name: str,
 ) -> StreamingResponse:
+    """A stream of ``render``'s fragment; ``view`` names what the fragment shows besides the
+    user and the URL base, so clients showing the same thing share one rendering."""
     services = services_of(request)
     broadcaster = live.broadcaster_of(request.app.state, services)
     keep_alive = float(getattr(request.app.state, "sse_keep_alive", live.KEEP_ALIVE_SECONDS))
+    key = (event_name, *view, viewer.user_id, str(request.base_url))
     body = live.stream(
         broadcaster,
         wants,
-        render,
-        event_name,
+        live.View(key, event_name, render),
+        csrf_token=viewer.csrf,
         last_id=last_event_id(request),
         keep_alive=keep_alive,
     )
@@ -65,10 +71,17 @@ async def dashboard_events(
     await owned_dashboard(request, viewer, dashboard_id)
     stream_id = f"dashboard:{dashboard_id}"
 
-    async def render(event: RecordedEvent) -> str:
-        return await dashboard_body_html(request, viewer, dashboard_id, tab or None)
+    async def render() -> str:
+        return await dashboard_body_html(request, viewer, dashboard_id, tab or None, slots=SLOTS)
 
-    return event_stream(request, lambda e: e.stream_id == stream_id, render, "dashboard")
+    return event_stream(
+        request,
+        viewer,
+        (dashboard_id, tab),
+        lambda e: e.stream_id == stream_id,
+        render,
+        "dashboard",
+    )
 
 
 @router.get("/queries/{query_id}/events", name="events_query")
@@ -76,11 +89,14 @@ async def query_events(request: Request, viewer: SignedIn, query_id: str) -> Str
     await owned_query(request, viewer, query_id)
     stream_id = f"query:{query_id}"
     params = dict(request.query_params)
+    shown = tuple(sorted((k, v) for k, v in params.items() if k != "after"))
 
-    async def render(event: RecordedEvent) -> str:
-        return await query_live_html(request, viewer, query_id, params)
+    async def render() -> str:
+        return await query_live_html(request, viewer, query_id, params, slots=SLOTS)
 
-    return event_stream(request, lambda e: e.stream_id == stream_id, render, "query")
+    return event_stream(
+        request, viewer, (query_id, shown), lambda e: e.stream_id == stream_id, render, "query"
+    )
 
 
 @router.get("/events/catalogs", name="events_catalogs")
@@ -95,15 +111,16 @@ async def catalog_events(
             or event.metadata.user_id == viewer.user_id
         )
 
-    async def render(event: RecordedEvent) -> str:
+    async def render() -> str:
         context = await layout_context(request, viewer, view)
+        context.update(SLOTS)
         if view == "datasets":
             context.update(await datasets_data(request, viewer, q[:200]))
             return render_fragment(request, "partials/dataset_tree.html", context)
         context.update(await catalogs_context(request, viewer))
         return render_fragment(request, "partials/catalog_list.html", context)
 
-    return event_stream(request, wants, render, "catalog")
+    return event_stream(request, viewer, (view, q), wants, render, "catalog")
 
 
 LIST_VIEWS: Mapping[str, tuple[tuple[str, ...], str]] = {
@@ -118,13 +135,14 @@ async def my_events(request: Request, viewer: SignedIn, view: str = "home") -> S
     """The lists of the signed-in user's own things (home, dashboards, saved queries)."""
     stream_types, template = LIST_VIEWS.get(view, LIST_VIEWS["home"])
 
-    async def render(event: RecordedEvent) -> str:
+    async def render() -> str:
         context: dict[str, Any]
         if template.endswith("saved_list.html"):
             context = await saved_context(request, viewer)
         else:
             context = await layout_context(request, viewer, view)
             context.update(await home_data(request, viewer))
+        context.update(SLOTS)
         return render_fragment(request, template, context)
 
-    return event_stream(request, own(viewer, stream_types), render, "list")
+    return event_stream(request, viewer, (view,), own(viewer, stream_types), render, "list")
