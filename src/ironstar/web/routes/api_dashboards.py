@@ -20,6 +20,7 @@ from ironstar.web.api_models import (
     DashboardHistory,
     DashboardList,
     DashboardOut,
+    DashboardSummary,
     DashboardVersion,
     DashboardWritten,
     MoveChartIn,
@@ -30,7 +31,15 @@ from ironstar.web.api_models import (
     RestoreIn,
     TabWritten,
 )
-from ironstar.web.routes.api_support import ERRORS, Command, Commander, Read, Reader, path_id
+from ironstar.web.routes.api_support import (
+    ERRORS,
+    Command,
+    Commander,
+    Read,
+    Reader,
+    path_id,
+    row_list,
+)
 
 router = APIRouter(prefix="/api/dashboards", tags=["dashboards"], responses=ERRORS)
 DashboardId = Annotated[str, path_id("a dashboard's id")]
@@ -39,10 +48,10 @@ ChartId = Annotated[str, path_id("a chart's id")]
 
 
 @router.get("", response_model=DashboardList)
-async def list_dashboards(read: Read) -> DashboardList:
+async def list_dashboards(read: Read) -> Response:
     """This user's dashboards (not the deleted ones), by name."""
     rows = await read.services.app.reads.dashboards(read.user)
-    return DashboardList.model_validate({"dashboards": rows})
+    return row_list(DashboardSummary, "dashboards", rows)
 
 
 @router.post("", status_code=201, response_model=DashboardWritten)

@@ -18,16 +18,16 @@ from ironstar.web.api_models import (
     SqlIn,
 )
 from ironstar.web.errors import WebError
-from ironstar.web.routes.api_support import ERRORS, Command, Commander, Read, path_id
+from ironstar.web.routes.api_support import ERRORS, Command, Commander, Read, path_id, row_list
 
 router = APIRouter(prefix="/api/saved-queries", tags=["saved queries"], responses=ERRORS)
 SavedQueryId = Annotated[str, path_id("a saved query's id")]
 
 
 @router.get("", response_model=SavedQueryList)
-async def list_saved_queries(read: Read) -> SavedQueryList:
+async def list_saved_queries(read: Read) -> Response:
     rows = await read.services.app.reads.saved_queries(read.user)
-    return SavedQueryList.model_validate({"saved_queries": rows})
+    return row_list(SavedQueryOut, "saved_queries", rows)
 
 
 @router.post("", status_code=201, response_model=SavedQueryWritten)
