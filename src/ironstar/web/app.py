@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +25,7 @@ from ironstar.web import routes
 from ironstar.web.errors import describe
 from ironstar.web.metrics import Metrics
 from ironstar.web.security import BodySizeLimit, SecurityHeaders, load_secret
+from ironstar.web.static_files import VersionedStaticFiles
 
 log = logging.getLogger("ironstar.web")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -41,26 +41,21 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        startup = Startup()
+        app.state.startup = startup
         app.state.readiness = {"event_store": False, "projections": False, "catalogs": False}
-        if prepare is not None:
-            await prepare(settings)
-        owned = services is None
-        built: Services = (
-            services if services is not None else await asyncio.to_thread(build_services, settings)
-        )
-        app.state.services = built
-        app.state.readiness["event_store"] = True
-        await built.start()
-        head = await built.app.events.head_position()
-        app.state.readiness["projections"] = await built.app.runner.wait_for(head, timeout=600)
-        await built.engine.warm_up()
-        app.state.readiness["catalogs"] = True
-        log.info("ironstar ready on head position %s", head)
+        task = asyncio.create_task(_start(app, settings, services, prepare), name="startup")
+        if services is not None:
+            await task  # embedded (tests): ready before the first request
         try:
             yield
         finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
             app.state.readiness = {"event_store": False, "projections": False, "catalogs": False}
-            if owned:
+            built = getattr(app.state, "services", None)
+            if services is None and built is not None:
                 await built.close()
 
     app = FastAPI(
@@ -73,7 +68,7 @@ def create_app(
     app.state.secret = load_secret(settings.data_dir)
     app.state.metrics = Metrics()
     app.state.readiness = {"event_store": False, "projections": False, "catalogs": False}
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", VersionedStaticFiles(), name="static")
     _install_errors(app)
     _install_request_context(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
@@ -87,6 +82,101 @@ def create_app(
         if callable(install):
             install(app)
     return app
+
+
+class Startup:
+    """What the server is doing before it is ready, for the "starting" page."""
+
+    def __init__(self) -> None:
+        self.began = time.monotonic()
+        self.step = "opening the event store"
+        self.failed = False
+
+    @property
+    def elapsed(self) -> int:
+        return round(time.monotonic() - self.began)
+
+
+async def _start(
+    app: FastAPI,
+    settings: Settings,
+    services: Services | None,
+    prepare: Callable[[Settings], Awaitable[None]] | None,
+) -> None:
+    """Everything before the first real request, in the background: the server accepts
+    connections at once and answers "starting" (503) until the read models and catalogs
+    are up (seed 004: refuse traffic until ready)."""
+    startup: Startup = app.state.startup
+    readiness = app.state.readiness
+    try:
+        if prepare is not None:
+            startup.step = "building the demo catalogs"
+            await prepare(settings)
+        startup.step = "opening the event store"
+        built: Services = (
+            services if services is not None else await asyncio.to_thread(build_services, settings)
+        )
+        app.state.services = built
+        readiness["event_store"] = True
+        await built.start()
+        head = await built.app.events.head_position()
+        runner = built.app.runner
+        while not await runner.wait_for(head, timeout=1.0):
+            startup.step = f"bringing the read models up to date ({runner.position:,} of {head:,})"
+        readiness["projections"] = True
+        startup.step = "opening the catalogs"
+        await built.engine.warm_up()
+        readiness["catalogs"] = True
+        log.info("ironstar ready on head position %s", head)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        startup.failed = True
+        startup.step = f"{type(exc).__name__}: {exc}"
+        log.exception("ironstar could not start")
+        if services is not None:
+            raise
+
+
+def is_ready(state: Any) -> bool:
+    readiness: dict[str, bool] | None = getattr(state, "readiness", None)
+    return all(readiness.values()) if readiness else False
+
+
+# Answered while starting: probes, and the assets the "starting" page itself uses.
+_ALWAYS_OPEN = ("/health/", "/static/")
+
+
+async def _starting(scope: Scope, receive: Receive, send: Send, owner: FastAPI) -> int:
+    """503 while starting: a page that reloads itself, or the API's error body."""
+    startup: Startup | None = getattr(owner.state, "startup", None)
+    step = startup.step if startup else "starting"
+    failed = bool(startup and startup.failed)
+    request = Request(scope, receive)
+    headers = {"retry-after": "2", "cache-control": "no-store"}
+    response: Response
+    if wants_html(request):
+        from ironstar.web.routes.pages_support import render_fragment
+
+        context = {
+            "step": step,
+            "failed": failed,
+            "retry_after": 2,
+            "elapsed": startup.elapsed if startup else 0,
+        }
+        html = render_fragment(request, "pages/starting.html", context)
+        response = Response(html, status_code=503, media_type="text/html", headers=headers)
+    else:
+        body = {
+            "code": "not_ready",
+            "message": f"Ironstar is starting: {step}"
+            if not failed
+            else f"start-up failed: {step}",
+            "details": {"checks": dict(getattr(owner.state, "readiness", {}))},
+        }
+        response = JSONResponse(body, status_code=503, headers=headers)
+    await response(scope, receive, send)
+    return 503
 
 
 def wants_html(request: Request) -> bool:
@@ -174,7 +264,10 @@ class RequestContext:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if not is_ready(self.owner.state) and not scope["path"].startswith(_ALWAYS_OPEN):
+                await _starting(scope, receive, send_with_id, self.owner)
+            else:
+                await self.app(scope, receive, send_with_id)
         except Exception as exc:
             if response_started:
                 raise

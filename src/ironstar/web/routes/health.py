@@ -9,10 +9,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health/live")
-async def live() -> dict[str, str]:
-    """The process answers."""
-    return {"status": "live"}
+@router.get("/health/live", responses={503: {"description": "start-up failed"}})
+async def live(request: Request) -> JSONResponse:
+    """The process answers (503 once start-up has failed: restarting it is the cure)."""
+    startup = getattr(request.app.state, "startup", None)
+    if startup is not None and startup.failed:
+        return JSONResponse({"status": "failed", "error": startup.step}, status_code=503)
+    return JSONResponse({"status": "live"})
 
 
 @router.get("/health/ready", responses={503: {"description": "not ready yet"}})
