@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 
 class Projection(Protocol):
+    """A read model. It may also define ``apply_page(tx, events)``: the page's events it
+    reads, in order, leaving exactly the rows ``apply`` one by one would, in fewer
+    statements. The runner then uses it for every page (catch-up and live alike), and
+    ``apply`` only to isolate a failing event."""
+
     @property
     def name(self) -> str: ...
     @property
@@ -245,10 +250,15 @@ class ProjectionRunner:
                 mine.append(event)
         for projection, mine in zip(behind, wanted, strict=True):
             done = self._checkpoints.get(projection.name, 0)
-            apply = projection.apply
-            for event in mine:
-                if event.position > done:
-                    apply(tx, event)
+            if mine and mine[0].position <= done:
+                mine = [event for event in mine if event.position > done]
+            apply_page = getattr(projection, "apply_page", None)
+            if apply_page is not None:
+                if mine:
+                    apply_page(tx, mine)
+            else:
+                for event in mine:
+                    projection.apply(tx, event)
             moved[projection.name] = last
         self._save_checkpoints(tx, moved)
         return moved

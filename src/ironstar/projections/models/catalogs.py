@@ -20,11 +20,16 @@ class CatalogSelections:
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        e: c.CatalogSelected = event.data
-        tx.execute(
+        self.apply_page(tx, [event])
+
+    def apply_page(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        # Each selection replaces the user's row whole: the last one in the page wins.
+        selected: list[c.CatalogSelected] = [event.data for event in events]
+        latest = {e.user_id: (e.user_id, e.catalog_id, e.at) for e in selected}
+        tx.executemany(
             "INSERT INTO user_catalogs VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
             "catalog_id = excluded.catalog_id, selected_at = excluded.selected_at",
-            (e.user_id, e.catalog_id, e.at),
+            list(latest.values()),
         )
 
 

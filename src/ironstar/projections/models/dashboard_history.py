@@ -12,7 +12,10 @@ import msgspec
 from ironstar.domain import dashboard as d
 from ironstar.eventstore.model import RecordedEvent
 from ironstar.projections.models._events import names_of
+from ironstar.projections.models._rows import chunks
 from ironstar.projections.store import Tx
+
+_REMEMBERED = 4096  # dashboards whose last layout is kept between pages
 
 
 def describe(e: object) -> str:
@@ -57,12 +60,14 @@ class DashboardHistory:
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(d.DashboardState)
-        # The layouts this projection inserted in the current transaction, by dashboard:
-        # the next change of a dashboard starts from it instead of reading it back.
-        self._tx: Tx | None = None
-        self._written: dict[str, tuple[int, d.DashboardState]] = {}
+        # The last layout this projection inserted, by dashboard: the next change of a
+        # dashboard starts from it instead of reading it back and decoding it, as long as
+        # the table's newest version of that dashboard is still that one (a page that
+        # rolled back, or a table rebuilt meanwhile, shows as a different newest version).
+        self._latest: dict[str, tuple[int, d.DashboardState]] = {}
 
     def create(self, tx: Tx) -> None:
+        self._latest = {}
         tx.execute(
             "CREATE TABLE IF NOT EXISTS dashboard_history (dashboard_id TEXT NOT NULL, "
             "version BIGINT NOT NULL, position BIGINT NOT NULL, event_type TEXT NOT NULL, "
@@ -75,35 +80,87 @@ class DashboardHistory:
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        e = event.data
-        if tx is not self._tx:  # remembered layouts are only good in their transaction
-            self._tx = tx
-            self._written = {}
-        written = self._written.get(e.dashboard_id)
-        if written is not None and written[0] == event.stream_version - 1:
-            before: d.DashboardState | None = written[1]
-        else:
-            row = tx.fetchone(
-                "SELECT layout FROM dashboard_history WHERE dashboard_id = ? AND version = ?",
-                (e.dashboard_id, event.stream_version - 1),
+        self.apply_page(tx, [event])
+
+    def apply_page(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        first: dict[str, int] = {}  # each dashboard's first version in the page
+        for event in events:
+            first.setdefault(event.data.dashboard_id, event.stream_version)
+        latest, stored = self._load(tx, first)
+        encode, decode = self._encoder.encode, self._decoder.decode
+        rows = []
+        for event in events:
+            e = event.data
+            did, version = e.dashboard_id, event.stream_version
+            known = latest.get(did)
+            if known is not None and known[0] == version - 1:
+                before: d.DashboardState | None = known[1]
+            else:
+                layout = stored.get((did, version - 1))
+                before = None if layout is None else decode(layout)
+            after = d.evolve(before, e)
+            if (did, version) in stored:  # INSERT ... ON CONFLICT DO NOTHING keeps the row
+                latest.pop(did, None)
+                continue
+            layout = encode(after).decode()
+            stored[did, version] = layout
+            latest[did] = (version, after)
+            rows.append(
+                (
+                    did,
+                    version,
+                    event.position,
+                    event.event_type,
+                    e.user_id,
+                    e.at,
+                    describe(e),
+                    layout,
+                )
             )
-            before = None if row is None else self._decoder.decode(row[0])
-        after = d.evolve(before, e)
-        inserted = tx.execute(
+        tx.executemany(
             "INSERT INTO dashboard_history VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (dashboard_id, version) DO NOTHING",
-            (
-                e.dashboard_id,
-                event.stream_version,
-                event.position,
-                event.event_type,
-                e.user_id,
-                e.at,
-                describe(e),
-                self._encoder.encode(after).decode(),
-            ),
+            rows,
         )
-        if getattr(inserted, "rowcount", 0) == 1:  # the stored layout is exactly ``after``
-            self._written[e.dashboard_id] = (event.stream_version, after)
-        else:
-            self._written.pop(e.dashboard_id, None)
+        self._remember(latest)
+
+    def _load(
+        self, tx: Tx, first: dict[str, int]
+    ) -> tuple[dict[str, tuple[int, d.DashboardState]], dict[tuple[str, int], str]]:
+        """The remembered layouts still current, and the stored rows the page may meet
+        (from the version before each dashboard's first change in the page on)."""
+        newest: dict[str, int] = {}
+        for part in chunks(list(first)):
+            marks = ", ".join("?" * len(part))
+            newest.update(
+                tx.fetchall(
+                    "SELECT dashboard_id, max(version) FROM dashboard_history "
+                    f"WHERE dashboard_id IN ({marks}) GROUP BY dashboard_id",
+                    part,
+                )
+            )
+        latest: dict[str, tuple[int, d.DashboardState]] = {}
+        stored: dict[tuple[str, int], str] = {}
+        for did, version in first.items():
+            top = newest.get(did)
+            if top is None or top < version - 1:
+                continue  # nothing stored the page's changes could meet
+            known = self._latest.get(did)
+            if known is not None and known[0] == top == version - 1:
+                latest[did] = known
+                continue
+            for v, layout in tx.fetchall(
+                "SELECT version, layout FROM dashboard_history "
+                "WHERE dashboard_id = ? AND version >= ?",
+                (did, version - 1),
+            ):
+                stored[did, v] = layout
+        return latest, stored
+
+    def _remember(self, latest: dict[str, tuple[int, d.DashboardState]]) -> None:
+        remembered = self._latest
+        for did, known in latest.items():
+            remembered.pop(did, None)  # re-inserted last: evicted last
+            remembered[did] = known
+        while len(remembered) > _REMEMBERED:
+            del remembered[next(iter(remembered))]

@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 from ironstar.domain import dashboard as d
+from ironstar.domain.grid import GridRect
+from ironstar.domain.kernel import ChartDefinition
 from ironstar.eventstore.model import RecordedEvent
 from ironstar.projections.models._events import names_of
 from ironstar.projections.models._json import dumps
+from ironstar.projections.models._rows import Row, Rows
 from ironstar.projections.store import Tx
+
+_DASHBOARD_COLUMNS = (
+    "dashboard_id",
+    "owner",
+    "name",
+    "created_at",
+    "updated_at",
+    "updated_by",
+    "version",
+    "position",
+    "deleted",
+)
+_NAME, _UPDATED_AT, _DELETED = 2, 4, 8
+_TAB_COLUMNS = ("dashboard_id", "tab_id", "name", "ordinal")
+_TAB_NAME, _ORDINAL = 2, 3
+_CHART_COLUMNS = (
+    "dashboard_id",
+    "chart_id",
+    "tab_id",
+    "query_id",
+    "config",
+    "x",
+    "y",
+    "width",
+    "height",
+)
+_CHART_TAB, _X = 2, 5
 
 
 class DashboardLayouts:
@@ -37,118 +67,105 @@ class DashboardLayouts:
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        e = event.data
-        did = e.dashboard_id
-        match e:
-            case d.DashboardCreated():
-                tx.execute(
-                    "INSERT INTO dashboards VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) "
-                    "ON CONFLICT (dashboard_id) DO NOTHING",
-                    (
-                        did,
-                        e.user_id,
-                        e.name,
-                        e.at,
-                        e.at,
-                        e.user_id,
-                        event.stream_version,
-                        event.position,
-                    ),
-                )
-                tx.execute(
-                    "INSERT INTO dashboard_tabs VALUES (?, ?, ?, 0) ON CONFLICT DO NOTHING",
-                    (did, e.tab_id, e.tab_name),
-                )
-            case d.DashboardRenamed():
-                tx.execute("UPDATE dashboards SET name = ? WHERE dashboard_id = ?", (e.name, did))
-            case d.DashboardDeleted():
-                tx.execute("UPDATE dashboards SET deleted = 1 WHERE dashboard_id = ?", (did,))
-            case d.TabAdded():
-                tx.execute(
-                    "INSERT INTO dashboard_tabs SELECT ?, ?, ?, coalesce(max(ordinal) + 1, 0) "
-                    "FROM dashboard_tabs WHERE dashboard_id = ? ON CONFLICT DO NOTHING",
-                    (did, e.tab_id, e.name, did),
-                )
-            case d.TabRenamed():
-                tx.execute(
-                    "UPDATE dashboard_tabs SET name = ? WHERE dashboard_id = ? AND tab_id = ?",
-                    (e.name, did, e.tab_id),
-                )
-            case d.TabRemoved():
-                tx.execute(
-                    "DELETE FROM dashboard_tabs WHERE dashboard_id = ? AND tab_id = ?",
-                    (did, e.tab_id),
-                )
-            case d.TabsReordered():
-                tx.executemany(
-                    "UPDATE dashboard_tabs SET ordinal = ? WHERE dashboard_id = ? AND tab_id = ?",
-                    [(i, did, tab) for i, tab in enumerate(e.tab_ids)],
-                )
-            case d.ChartAdded():
-                r = e.position
-                tx.execute(
-                    "INSERT INTO dashboard_charts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (
-                        did,
-                        e.chart_id,
-                        e.tab_id,
-                        e.definition.query_id,
-                        dumps(e.definition.config),
-                        r.x,
-                        r.y,
-                        r.width,
-                        r.height,
-                    ),
-                )
-            case d.ChartRemoved():
-                tx.execute(
-                    "DELETE FROM dashboard_charts WHERE dashboard_id = ? AND chart_id = ?",
-                    (did, e.chart_id),
-                )
-            case d.ChartMovedToTab() | d.ChartMoved() | d.ChartResized():
-                r = e.position
-                tx.execute(
-                    "UPDATE dashboard_charts SET tab_id = ?, x = ?, y = ?, width = ?, height = ? "
-                    "WHERE dashboard_id = ? AND chart_id = ?",
-                    (e.tab_id, r.x, r.y, r.width, r.height, did, e.chart_id),
-                )
-            case _ if type(e).__name__ == "DashboardRestored":
-                self._replace(tx, e)
-        tx.execute(
-            "UPDATE dashboards SET updated_at = ?, updated_by = ?, version = ?, position = ? "
-            "WHERE dashboard_id = ?",
-            (e.at, e.user_id, event.stream_version, event.position, did),
-        )
+        self.apply_page(tx, [event])
 
-    @staticmethod
-    def _replace(tx: Tx, e: object) -> None:
-        """A restore carries the whole layout: replace tabs and charts with it."""
-        did = e.dashboard_id  # type: ignore[attr-defined]
-        tx.execute("DELETE FROM dashboard_tabs WHERE dashboard_id = ?", (did,))
-        tx.execute("DELETE FROM dashboard_charts WHERE dashboard_id = ?", (did,))
-        tx.execute(
-            "UPDATE dashboards SET name = ?, deleted = 0 WHERE dashboard_id = ?",
-            (e.name, did),  # type: ignore[attr-defined]
-        )
-        tx.executemany(
-            "INSERT INTO dashboard_tabs VALUES (?, ?, ?, ?)",
-            [(did, t.tab_id, t.name, i) for i, t in enumerate(e.tabs)],  # type: ignore[attr-defined]
-        )
-        tx.executemany(
-            "INSERT INTO dashboard_charts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    did,
-                    c.chart_id,
-                    c.tab_id,
-                    c.definition.query_id,
-                    dumps(c.definition.config),
-                    c.position.x,
-                    c.position.y,
-                    c.position.width,
-                    c.position.height,
-                )
-                for c in e.charts  # type: ignore[attr-defined]
-            ],
-        )
+    def apply_page(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        ids = [event.data.dashboard_id for event in events]
+        dashboards = Rows("dashboards", _DASHBOARD_COLUMNS)
+        tabs = Rows("dashboard_tabs", _TAB_COLUMNS, key_columns=2)
+        charts = Rows("dashboard_charts", _CHART_COLUMNS, key_columns=2)
+        for rows in (dashboards, tabs, charts):
+            rows.load(tx, ids)
+        for event in events:
+            e = event.data
+            did = e.dashboard_id
+            dashboard = dashboards.get(did)
+            match e:
+                case d.DashboardCreated():
+                    dashboards.insert(
+                        [
+                            did,
+                            e.user_id,
+                            e.name,
+                            e.at,
+                            e.at,
+                            e.user_id,
+                            event.stream_version,
+                            event.position,
+                            0,
+                        ]
+                    )
+                    dashboard = dashboards.get(did)
+                    tabs.insert([did, e.tab_id, e.tab_name, 0])
+                case d.DashboardRenamed():
+                    if dashboard is not None:
+                        dashboard[_NAME] = e.name
+                case d.DashboardDeleted():
+                    if dashboard is not None:
+                        dashboard[_DELETED] = 1
+                case d.TabAdded():
+                    ordinal = max((t[_ORDINAL] for t in tabs.group(did)), default=-1) + 1
+                    tabs.insert([did, e.tab_id, e.name, ordinal])
+                case d.TabRenamed():
+                    if (tab := tabs.get((did, e.tab_id))) is not None:
+                        tab[_TAB_NAME] = e.name
+                case d.TabRemoved():
+                    tabs.delete((did, e.tab_id))
+                case d.TabsReordered():
+                    for i, tab_id in enumerate(e.tab_ids):
+                        if (tab := tabs.get((did, tab_id))) is not None:
+                            tab[_ORDINAL] = i
+                case d.ChartAdded():
+                    charts.insert(_chart_row(did, e.chart_id, e.tab_id, e.definition, e.position))
+                case d.ChartRemoved():
+                    charts.delete((did, e.chart_id))
+                case d.ChartMovedToTab() | d.ChartMoved() | d.ChartResized():
+                    if (chart := charts.get((did, e.chart_id))) is not None:
+                        r = e.position
+                        chart[_CHART_TAB] = e.tab_id
+                        chart[_X:] = [r.x, r.y, r.width, r.height]
+                case d.DashboardRestored():
+                    # A restore carries the whole layout: tabs and charts are replaced.
+                    for row in tabs.group(did):
+                        tabs.delete((did, row[1]))
+                    for row in charts.group(did):
+                        charts.delete((did, row[1]))
+                    if dashboard is not None:
+                        dashboard[_NAME], dashboard[_DELETED] = e.name, 0
+                    for i, t in enumerate(e.tabs):
+                        _insert_new(tabs, [did, t.tab_id, t.name, i])
+                    for c in e.charts:
+                        row = _chart_row(did, c.chart_id, c.tab_id, c.definition, c.position)
+                        _insert_new(charts, row)
+            if dashboard is not None:
+                dashboard[_UPDATED_AT:_DELETED] = [
+                    e.at,
+                    e.user_id,
+                    event.stream_version,
+                    event.position,
+                ]
+        for rows in (dashboards, tabs, charts):
+            rows.flush(tx)
+
+
+def _chart_row(
+    did: str, chart_id: str, tab_id: str, definition: ChartDefinition, r: GridRect
+) -> Row:
+    return [
+        did,
+        chart_id,
+        tab_id,
+        definition.query_id,
+        dumps(definition.config),
+        r.x,
+        r.y,
+        r.width,
+        r.height,
+    ]
+
+
+def _insert_new(rows: Rows, row: Row) -> None:
+    """A plain INSERT: a second row with the same key fails the whole event."""
+    if rows.get((row[0], row[1])) is not None:
+        raise ValueError(f"duplicate key {row[:2]} in a restored layout")
+    rows.insert(row)

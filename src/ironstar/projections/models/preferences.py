@@ -5,7 +5,11 @@ from __future__ import annotations
 from ironstar.domain import preferences as p
 from ironstar.eventstore.model import RecordedEvent
 from ironstar.projections.models._json import dumps
+from ironstar.projections.models._rows import Rows
 from ironstar.projections.store import Tx
+
+_COLUMNS = ("user_id", "theme", "default_catalog", "ui_state", "updated_at")
+_THEME, _DEFAULT_CATALOG, _UI_STATE, _UPDATED = 1, 2, 3, 4
 
 
 class Preferences:
@@ -30,31 +34,28 @@ class Preferences:
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        e = event.data
-        match e:
-            case p.PreferencesInitialized():
-                tx.execute(
-                    "INSERT INTO preferences VALUES (?, ?, NULL, '{}', ?) "
-                    "ON CONFLICT (user_id) DO NOTHING",
-                    (e.user_id, str(e.theme), e.at),
-                )
-            case p.ThemeSet():
-                self._set(tx, e, "theme", str(e.theme))
-            case p.DefaultCatalogSet():
-                self._set(tx, e, "default_catalog", e.catalog_id)
-            case p.DefaultCatalogCleared():
-                self._set(tx, e, "default_catalog", None)
-            case p.UiStateUpdated():
-                self._set(tx, e, "ui_state", dumps(e.ui_state))
+        self.apply_page(tx, [event])
 
-    @staticmethod
-    def _set(tx: Tx, e: p.PreferencesEvent, column: str, value: object) -> None:
-        tx.execute(  # tolerate a stream whose first event is not PreferencesInitialized
-            "INSERT INTO preferences VALUES (?, 'system', NULL, '{}', ?) "
-            "ON CONFLICT (user_id) DO NOTHING",
-            (e.user_id, e.at),
-        )
-        tx.execute(
-            f"UPDATE preferences SET {column} = ?, updated_at = ? WHERE user_id = ?",
-            (value, e.at, e.user_id),
-        )
+    def apply_page(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        users = Rows("preferences", _COLUMNS)
+        users.load(tx, [event.data.user_id for event in events])
+        for event in events:
+            e = event.data
+            if isinstance(e, p.PreferencesInitialized):
+                users.insert([e.user_id, str(e.theme), None, "{}", e.at])
+                continue
+            # tolerate a stream whose first event is not PreferencesInitialized
+            users.insert([e.user_id, "system", None, "{}", e.at])
+            row = users.get(e.user_id)
+            assert row is not None
+            match e:
+                case p.ThemeSet():
+                    row[_THEME] = str(e.theme)
+                case p.DefaultCatalogSet():
+                    row[_DEFAULT_CATALOG] = e.catalog_id
+                case p.DefaultCatalogCleared():
+                    row[_DEFAULT_CATALOG] = None
+                case p.UiStateUpdated():
+                    row[_UI_STATE] = dumps(e.ui_state)
+            row[_UPDATED] = e.at
+        users.flush(tx)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from ironstar.domain import saved_query as sq
 from ironstar.domain.kernel import name_key
 from ironstar.eventstore.model import RecordedEvent
+from ironstar.projections.models._rows import Rows
 from ironstar.projections.store import Tx
+
+_COLUMNS = (
+    "saved_query_id",
+    "user_id",
+    "name",
+    "name_key",
+    "sql",
+    "catalog_id",
+    "dataset",
+    "created_at",
+    "updated_at",
+)
+_NAME, _NAME_KEY, _SQL, _CATALOG, _DATASET, _UPDATED = 2, 3, 4, 5, 6, 8
 
 
 class SavedQueries:
@@ -28,14 +42,17 @@ class SavedQueries:
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        e = event.data
-        match e:
-            case sq.QuerySaved():
+        self.apply_page(tx, [event])
+
+    def apply_page(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        saved = Rows("saved_queries", _COLUMNS)
+        saved.load(tx, [event.data.saved_query_id for event in events])
+        for event in events:
+            e = event.data
+            if isinstance(e, sq.QuerySaved):
                 ref = e.dataset_ref
-                tx.execute(
-                    "INSERT INTO saved_queries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (saved_query_id) DO NOTHING",
-                    (
+                saved.insert(
+                    [
                         e.saved_query_id,
                         e.user_id,
                         e.name,
@@ -45,32 +62,23 @@ class SavedQueries:
                         ref.dataset if ref else None,
                         e.at,
                         e.at,
-                    ),
+                    ]
                 )
-            case sq.QueryRenamed():
-                tx.execute(
-                    "UPDATE saved_queries SET name = ?, name_key = ?, updated_at = ? "
-                    "WHERE saved_query_id = ?",
-                    (e.name, name_key(e.name), e.at, e.saved_query_id),
-                )
-            case sq.QuerySqlUpdated():
-                tx.execute(
-                    "UPDATE saved_queries SET sql = ?, updated_at = ? WHERE saved_query_id = ?",
-                    (e.sql, e.at, e.saved_query_id),
-                )
-            case sq.DatasetRefUpdated():
-                ref = e.dataset_ref
-                tx.execute(
-                    "UPDATE saved_queries SET catalog_id = ?, dataset = ?, updated_at = ? "
-                    "WHERE saved_query_id = ?",
-                    (
-                        ref.catalog_id if ref else None,
-                        ref.dataset if ref else None,
-                        e.at,
-                        e.saved_query_id,
-                    ),
-                )
-            case sq.QueryDeleted():
-                tx.execute(
-                    "DELETE FROM saved_queries WHERE saved_query_id = ?", (e.saved_query_id,)
-                )
+                continue
+            row = saved.get(e.saved_query_id)
+            if row is None:
+                continue
+            match e:
+                case sq.QueryRenamed():
+                    row[_NAME], row[_NAME_KEY] = e.name, name_key(e.name)
+                case sq.QuerySqlUpdated():
+                    row[_SQL] = e.sql
+                case sq.DatasetRefUpdated():
+                    ref = e.dataset_ref
+                    row[_CATALOG] = ref.catalog_id if ref else None
+                    row[_DATASET] = ref.dataset if ref else None
+                case sq.QueryDeleted():
+                    saved.delete(e.saved_query_id)
+                    continue
+            row[_UPDATED] = e.at
+        saved.flush(tx)

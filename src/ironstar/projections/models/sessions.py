@@ -4,7 +4,34 @@ from __future__ import annotations
 
 from ironstar.domain import session as s
 from ironstar.eventstore.model import RecordedEvent
+from ironstar.projections.models._rows import Rows
 from ironstar.projections.store import Tx
+
+_SESSION_COLUMNS = (
+    "session_id",
+    "user_id",
+    "provider",
+    "login",
+    "display_name",
+    "status",
+    "created_at",
+    "expires_at",
+    "refreshed_at",
+    "ended_at",
+    "end_reason",
+)
+_USER_COLUMNS = (
+    "user_id",
+    "provider",
+    "provider_user_id",
+    "login",
+    "display_name",
+    "first_seen",
+    "last_seen",
+)
+# positions in a sessions row and a users row
+_STATUS, _EXPIRES, _REFRESHED, _ENDED, _REASON = 5, 7, 8, 9, 10
+_LOGIN, _DISPLAY, _LAST_SEEN = 3, 4, 6
 
 
 class Sessions:
@@ -32,53 +59,70 @@ class Sessions:
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
-        e = event.data
-        match e:
-            case s.SessionCreated():
-                who = e.identity
-                tx.execute(
-                    "INSERT INTO sessions (session_id, user_id, provider, login, display_name, "
-                    "status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?) "
-                    "ON CONFLICT (session_id) DO NOTHING",
-                    (
-                        e.session_id,
-                        e.user_id,
-                        who.provider,
-                        who.login,
-                        who.display_name,
-                        e.at,
-                        e.expires_at,
-                    ),
-                )
-                tx.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO "
-                    "UPDATE SET login = excluded.login, display_name = excluded.display_name, "
-                    "last_seen = excluded.last_seen",
-                    (
-                        e.user_id,
-                        who.provider,
-                        who.provider_user_id,
-                        who.login,
-                        who.display_name,
-                        e.at,
-                        e.at,
-                    ),
-                )
-            case s.SessionRefreshed():
-                tx.execute(
-                    "UPDATE sessions SET expires_at = ?, refreshed_at = ? WHERE session_id = ?",
-                    (e.expires_at, e.at, e.session_id),
-                )
-                tx.execute("UPDATE users SET last_seen = ? WHERE user_id = ?", (e.at, e.user_id))
-            case s.SessionInvalidated():
-                tx.execute(
-                    "UPDATE sessions SET status = 'invalidated', ended_at = ?, end_reason = ? "
-                    "WHERE session_id = ?",
-                    (e.at, e.reason, e.session_id),
-                )
-            case s.SessionExpired():
-                tx.execute(
-                    "UPDATE sessions SET status = 'expired', ended_at = ?, "
-                    "end_reason = 'expired' WHERE session_id = ?",
-                    (e.at, e.session_id),
-                )
+        self.apply_page(tx, [event])
+
+    def apply_page(self, tx: Tx, events: list[RecordedEvent]) -> None:
+        sessions = Rows("sessions", _SESSION_COLUMNS)
+        users = Rows("users", _USER_COLUMNS)
+        sessions.load(tx, [e.data.session_id for e in events])
+        users.load(tx, [e.data.user_id for e in events if type(e.data) is not s.SessionExpired])
+        for event in events:
+            e = event.data
+            match e:
+                case s.SessionCreated():
+                    who = e.identity
+                    sessions.insert(
+                        [
+                            e.session_id,
+                            e.user_id,
+                            who.provider,
+                            who.login,
+                            who.display_name,
+                            "active",
+                            e.at,
+                            e.expires_at,
+                            None,
+                            None,
+                            None,
+                        ]
+                    )
+                    user = users.get(e.user_id)
+                    if user is None:
+                        users.insert(
+                            [
+                                e.user_id,
+                                who.provider,
+                                who.provider_user_id,
+                                who.login,
+                                who.display_name,
+                                e.at,
+                                e.at,
+                            ]
+                        )
+                    else:
+                        user[_LOGIN], user[_DISPLAY], user[_LAST_SEEN] = (
+                            who.login,
+                            who.display_name,
+                            e.at,
+                        )
+                case s.SessionRefreshed():
+                    if (session := sessions.get(e.session_id)) is not None:
+                        session[_EXPIRES], session[_REFRESHED] = e.expires_at, e.at
+                    if (user := users.get(e.user_id)) is not None:
+                        user[_LAST_SEEN] = e.at
+                case s.SessionInvalidated():
+                    if (session := sessions.get(e.session_id)) is not None:
+                        session[_STATUS], session[_ENDED], session[_REASON] = (
+                            "invalidated",
+                            e.at,
+                            e.reason,
+                        )
+                case s.SessionExpired():
+                    if (session := sessions.get(e.session_id)) is not None:
+                        session[_STATUS], session[_ENDED], session[_REASON] = (
+                            "expired",
+                            e.at,
+                            "expired",
+                        )
+        sessions.flush(tx)
+        users.flush(tx)
