@@ -14,7 +14,8 @@ from ironstar.analytics.availability import CatalogHealth, CatalogUnavailable
 from ironstar.analytics.blobstore import FilesystemBlobStore
 from ironstar.analytics.cache import ResultCache
 from ironstar.analytics.catalogs import CatalogConfigError, CatalogRegistry
-from ironstar.analytics.charts.config import parse_chart_config
+from ironstar.analytics.charts.cache import ChartCache
+from ironstar.analytics.charts.config import encode_chart_config, parse_chart_config
 from ironstar.analytics.charts.series import chart_data
 from ironstar.analytics.charts.validation import validate
 from ironstar.analytics.executor import ExecutorConfig, QueryExecutor
@@ -48,6 +49,7 @@ class AnalyticsEngine:
         self.refresher = MetadataRefresher(self.pool)
         self.executor = QueryExecutor(self.pool, self.blobs, ResultCache(self.blobs), executor)
         self.checker = SqlChecker()
+        self.charts = ChartCache()
 
     # ---- the workflow's CatalogDirectory ------------------------------------------------
 
@@ -121,16 +123,17 @@ class AnalyticsEngine:
     async def chart(
         self, config: dict[str, Any], result_key: str, budget: int = 2000
     ) -> dict[str, Any]:
+        """``{"option", "meta"}`` for this config over this result (see ``chart_data``);
+        shared with other callers through the chart cache, so read it, do not modify it."""
         parsed = parse_chart_config(config)
+        stored = self.blobs.info(result_key)  # a stat; raises BlobNotFound like open()
+        key = (result_key, stored.size, stored.modified_at, encode_chart_config(parsed), budget)
 
         def compute() -> dict[str, Any]:
             with self.blobs.open(result_key) as handle:
-                schema = pq.read_schema(handle)
-                validate(parsed, schema)
-                handle.seek(0)
-                return chart_data(parsed, handle, budget=budget)
+                return chart_data(parsed, handle, budget=budget)  # validates first
 
-        return await asyncio.to_thread(compute)
+        return await self.charts.get(key, compute)
 
     async def warm_up(self) -> None:
         """Open one sandbox session now, so the first query does not pay for attaching."""

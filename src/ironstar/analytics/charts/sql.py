@@ -7,6 +7,7 @@ Column names come from users and result schemas, so they only ever enter SQL thr
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
@@ -58,13 +59,18 @@ def open_result(
     """A locked-down DuckDB connection with the Parquet result as view ``result``.
 
     Yields (connection, Arrow schema, row count); schema and count come from the Parquet
-    footer, so nothing is scanned yet. A file object is spooled to a temporary file in
-    chunks, because DuckDB reads Parquet from paths.
+    footer, so nothing is scanned yet. DuckDB reads Parquet from paths: a file object open
+    on a file on disk is read in place, any other is spooled to a temporary file in chunks.
+
+    DuckDB scans a Parquet file in parallel by row group, so the connection gets no more
+    threads than the file has row groups: most chart results have one, and starting (and
+    stopping) a thread per core for each of a dashboard's charts cost more than the query.
     """
     with _as_path(source) as path:
         parquet = pq.ParquetFile(path)
         schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
-        con = duckdb.connect(":memory:")
+        threads = max(1, min(os.cpu_count() or 1, parquet.metadata.num_row_groups))
+        con = duckdb.connect(":memory:", config={"threads": threads})
         try:
             # The connection can read this one file and nothing else, and cannot undo that.
             con.execute("SET allowed_paths = ?", [[str(path)]])
@@ -81,11 +87,27 @@ def _as_path(source: ParquetSource) -> Iterator[Path]:
     if isinstance(source, str | os.PathLike):
         yield Path(source).resolve()
         return
+    local = _local_path(source)  # e.g. the filesystem blob store's open()
+    if local is not None:
+        yield local
+        return
     with tempfile.TemporaryDirectory(prefix="ironstar-chart-") as tmp:
         path = Path(tmp) / "result.parquet"
         with path.open("wb") as spool:
             shutil.copyfileobj(source, spool, length=1 << 20)
         yield path
+
+
+def _local_path(source: BinaryIO) -> Path | None:
+    """The file on disk this file object reads, if its name still leads to that file."""
+    name = getattr(source, "name", None)
+    if not isinstance(name, str) or not os.path.isabs(name):
+        return None
+    try:
+        same = os.path.samestat(os.fstat(source.fileno()), os.stat(name))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return Path(name).resolve() if same else None
 
 
 def rank_into_table(
