@@ -25,10 +25,11 @@ second tab's submission would count as a retry of the first and change nothing).
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import os
 import re
 import secrets
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,21 +117,24 @@ CSRF_SLOT = f"csrf-slot-{secrets.token_hex(12)}"
 KEY_SLOT = f"key-slot-{secrets.token_hex(12)}"
 SLOTS: dict[str, Any] = {"csrf_token": CSRF_SLOT, "new_key": lambda: KEY_SLOT}
 _SLOT = re.compile(f"({CSRF_SLOT}|{KEY_SLOT})")
+_CSRF = CSRF_SLOT.encode()
 
 
 @dataclass(frozen=True)
 class Slotted:
-    """Text rendered with ``SLOTS``: literal pieces with the slots between them."""
+    """Text rendered with ``SLOTS``, kept as UTF-8 pieces with the slots between them
+    (encoded once here rather than once per browser)."""
 
-    pieces: tuple[str, ...]  # literal, slot, literal, ..., literal
+    pieces: tuple[bytes, ...]  # literal, slot, literal, ..., literal
 
     @classmethod
     def parse(cls, text: str) -> Slotted:
-        return cls(tuple(_SLOT.split(text)))
+        return cls(tuple(piece.encode() for piece in _SLOT.split(text)))
 
-    def fill(self, csrf_token: str) -> str:
+    def fill(self, csrf_token: str) -> bytes:
         """The text for one browser: its CSRF token, and a fresh key in every key slot."""
+        token = csrf_token.encode()
         pieces = list(self.pieces)
         for index in range(1, len(pieces), 2):
-            pieces[index] = csrf_token if pieces[index] == CSRF_SLOT else uuid.uuid4().hex
-        return "".join(pieces)
+            pieces[index] = token if pieces[index] == _CSRF else binascii.b2a_hex(os.urandom(16))
+        return b"".join(pieces)

@@ -49,13 +49,13 @@ def test_every_client_sees_every_change_once_from_one_rendering_per_change(
         streams = [stack.enter_context(Listener(local_client, path)) for _ in range(CLIENTS)]
         broadcaster = served.app.state.broadcaster
         assert isinstance(broadcaster, Broadcaster)
-        rendered_before = broadcaster.renderings.count
+        rendered_before = broadcaster.renderings
         received: list[list[Message]] = [[] for _ in streams]
         for n in range(4):
             rename(local_client, board, f"Fan {n}")
             for stream, got in zip(streams, received, strict=True):
                 got.append(stream.next("dashboard"))
-        rendered = broadcaster.renderings.count - rendered_before
+        rendered = broadcaster.renderings - rendered_before
         extra = [m for stream in streams for m in stream.drain(KEEP_ALIVE * 3)]
     renamed = positions(served, "DashboardRenamed")
     for got in received:
