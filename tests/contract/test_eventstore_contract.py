@@ -303,6 +303,44 @@ async def test_four_writers_and_a_tailing_reader_miss_nothing(open_store: StoreF
     assert positions == sorted(positions)
 
 
+async def test_a_writer_tailing_its_own_and_others_commits_misses_nothing(
+    open_store: StoreFactory,
+) -> None:
+    """A store hands its own commits to its subscribers from memory; other stores' commits
+    fall between them and must be read from the database, in position order."""
+    mine, others = open_store(), [open_store() for _ in range(2)]
+    per_writer = 600
+    tail = asyncio.create_task(_collect(mine, per_writer * 3))
+
+    async def write(index: int, store: SqlEventStore) -> None:
+        for n in range(0, per_writer, 2):
+            batch = [NewEvent(Noted(f"w{index}", n + k)) for k in range(2)]
+            await store.append(f"mix:{index}-{n % 5}", batch, ANY)
+
+    await asyncio.gather(*[write(i, s) for i, s in enumerate([mine, *others])])
+    received = await asyncio.wait_for(tail, 120)
+    positions = [e.position for e in received]
+    assert positions == list(range(1, per_writer * 3 + 1)), "missed, duplicated or reordered"
+    assert received == await mine.read_all(0, per_writer * 3)
+
+
+async def test_live_events_equal_what_a_reader_decodes(store: SqlEventStore) -> None:
+    """Events a subscriber gets straight after the commit are exactly the stored ones."""
+    head = await store.head_position()
+    task = asyncio.create_task(_collect(store, 5, after=head))
+    await asyncio.sleep(0.05)
+    meta = EventMetadata(user_id="u1", causation_id="c1", correlation_id="r1")
+    await store.append("note:live", noted("a", "b"), NO_STREAM, meta)
+    await asyncio.gather(
+        store.append("tag:live", [NewEvent(Renamed("t"))], NO_STREAM),
+        store.append("note:live2", [NewEvent(Noted("ü ✓", 7))], NO_STREAM),
+        store.append("note:live3", noted("z"), NO_STREAM),
+    )
+    received = await asyncio.wait_for(task, 10)
+    assert received == await store.read_all(head, 100)
+    assert received[0].metadata.transaction_id
+
+
 # ---- snapshots -----------------------------------------------------------------------
 
 

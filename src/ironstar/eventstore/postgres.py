@@ -41,6 +41,7 @@ def application_name(role: str, schema: str) -> str:
 
 class PostgresDialect:
     name = "postgres"
+    exact_payloads = False
     event_id_expr = "event_id::text"
     event_id_param = "?::uuid"
     payload_expr = "payload::text"

@@ -34,6 +34,7 @@ def _split_statements(script: str) -> list[str]:
 
 class SqliteDialect:
     name = "sqlite"
+    exact_payloads = True
     event_id_expr = "event_id"
     event_id_param = "?"
     payload_expr = "payload"

@@ -43,6 +43,7 @@ from ironstar.eventstore.model import (
     check_expected_version,
     stream_type_of,
 )
+from ironstar.eventstore.recent import RecentEvents, matching
 from ironstar.eventstore.wakeup import Wakeup
 
 MAX_EVENTS_PER_APPEND = 10_000
@@ -57,6 +58,9 @@ class Dialect(Protocol):
     event_id_expr: str  # the event id column read back as text
     event_id_param: str  # a placeholder comparing with the event id column
     payload_expr: str  # the payload column read back as JSON text or bytes
+    # True when the payload reads back byte for byte as written (SQLite text), so local
+    # subscribers may be handed what was just committed; PostgreSQL's jsonb reorders keys.
+    exact_payloads: bool
     operational_errors: tuple[type[BaseException], ...]
 
     def connect_writer(self) -> Any: ...
@@ -164,6 +168,7 @@ class SqlEventStore:
         self._registry = registry
         self._poll_interval = poll_interval
         self._wakeup = Wakeup()
+        self._recent = RecentEvents()
         self._sql = _Statements(dialect)
         self._writer_conn: Any = None
         self.applied_migrations = dialect.migrate()
@@ -265,9 +270,39 @@ class SqlEventStore:
             return [o if isinstance(o, EventStoreError) else failure for o in outcomes] + [
                 failure
             ] * (len(requests) - len(outcomes))
-        if last_position:
+        if last_position and dialect.exact_payloads:
+            self._remember(requests, outcomes, now)
             self._wakeup.notify()
         return outcomes
+
+    def _remember(self, requests: Sequence[Any], outcomes: list[Any], now: float) -> None:
+        """What was just committed, as a reader would decode it, for local subscribers."""
+        decode = self._registry.decode
+        committed: list[RecordedEvent] = []
+        for request, outcome in zip(requests, outcomes, strict=True):
+            if not (isinstance(outcome, AppendResult) and outcome.written):
+                continue
+            meta = request.metadata
+            metadata = EventMetadata(
+                meta.user_id, meta.causation_id, meta.correlation_id, outcome.transaction_id
+            )
+            for offset, (event_id, name, version, payload, _) in enumerate(request.rows):
+                committed.append(
+                    RecordedEvent(
+                        outcome.first_position + offset,
+                        request.stream_id,
+                        request.stream_type,
+                        outcome.first_version + offset,
+                        event_id,
+                        name,
+                        version,
+                        decode(name, version, payload),
+                        metadata,
+                        now,
+                    )
+                )
+        committed.sort(key=lambda e: e.position)
+        self._recent.add(committed)
 
     def _apply_together(self, conn: Any, requests: Sequence[Any], now: float) -> list[Any] | None:
         """The common case in a few statements for the whole batch: read every stream's
@@ -562,12 +597,22 @@ class SqlEventStore:
         position = after_position
         while not self._closed:
             seen = self._wakeup.counter
-            page = await self.read_all(position, batch_size, filter)
-            if page:
-                position = page[-1].position
-                yield page
-            if len(page) < batch_size:
-                await self._wakeup.wait(seen, self._poll_interval)
+            recent = self._recent.after(position, batch_size)
+            if recent is not None:  # committed here, right after ``position``: no read
+                position = recent[-1].position
+                page = matching(recent, filter)
+                if page:
+                    yield page
+                if len(recent) == batch_size:
+                    continue
+            else:
+                page = await self.read_all(position, batch_size, filter)
+                if page:
+                    position = page[-1].position
+                    yield page
+                if len(page) == batch_size:
+                    continue
+            await self._wakeup.wait(seen, self._poll_interval)
 
     async def subscribe(
         self, after_position: int = 0, filter: EventFilter = ALL_EVENTS, batch_size: int = 1000
