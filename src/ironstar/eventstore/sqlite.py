@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,8 @@ from ironstar.eventstore.codec import EventRegistry
 from ironstar.eventstore.migrations import migrations_for
 from ironstar.eventstore.sqlstore import SqlEventStore
 from ironstar.eventstore.wakeup import Wakeup
+
+log = logging.getLogger(__name__)
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 
@@ -57,6 +60,7 @@ class SqliteDialect:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._checkpointer = WalCheckpointer(self._connect)
 
     def sql(self, text: str) -> str:
         return text
@@ -70,7 +74,11 @@ class SqliteDialect:
         return conn
 
     def connect_writer(self) -> sqlite3.Connection:
-        return self._connect()
+        conn = self._connect()
+        # The writer never checkpoints: copying the WAL back (and its fsync) inside a
+        # commit stalled every append waiting on that commit. A background thread does it.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        return conn
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -125,7 +133,7 @@ class SqliteDialect:
         return first
 
     def before_commit(self, conn: Any, last_position: int) -> None:
-        pass
+        self._checkpointer.dirty = True
 
     def after_rollback(self) -> None:
         pass
@@ -135,13 +143,69 @@ class SqliteDialect:
 
     def start_listener(self, wakeup: Wakeup) -> None:
         # Other processes' commits are found by the subscribers' periodic re-read.
-        pass
+        self._checkpointer.start()
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._readers_lock:
             readers, self._readers = self._readers, []
         for conn in readers:
             conn.close()
+
+
+class WalCheckpointer:
+    """Copies the WAL back into the database off the commit path, about once a second.
+
+    PASSIVE never blocks writers or readers. If readers keep it from ever finishing and
+    the WAL passes ``limit`` bytes, a TRUNCATE checkpoint (which waits for them and
+    briefly holds writers) bounds the file."""
+
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        *,
+        interval: float = 1.0,
+        limit: int = 64 * 1024 * 1024,
+    ) -> None:
+        self._connect = connect
+        self._interval = interval
+        self._limit = limit
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.dirty = False
+        self.checkpoints = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while not self._stop.wait(self._interval):
+                if not self.dirty:
+                    continue
+                self.dirty = False
+                try:
+                    conn = conn or self._connect()
+                    busy, wal_pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                    if busy and wal_pages * page_size > self._limit:
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    self.checkpoints += 1
+                except sqlite3.Error as exc:  # retried on the next tick; nothing is lost
+                    log.warning("WAL checkpoint failed: %s", exc)
+                    self.dirty = True
+        finally:
+            if conn is not None:
+                conn.close()
 
 
 def open_sqlite_store(
