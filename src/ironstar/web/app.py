@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import pkgutil
@@ -127,6 +128,11 @@ async def _start(
         startup.step = "opening the catalogs"
         await built.engine.warm_up()
         readiness["catalogs"] = True
+        if services is None:
+            # What start-up built lives as long as the process: keep it out of the cyclic
+            # collector, whose full passes over it took 50-150 ms (a p99 spike each time).
+            gc.collect()
+            gc.freeze()
         log.info("ironstar ready on head position %s", head)
     except asyncio.CancelledError:
         raise
