@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Protocol
 
-from ironstar.eventstore.model import RecordedEvent
+from ironstar.eventstore.model import ALL_EVENTS, EventFilter, RecordedEvent
 from ironstar.eventstore.ports import EventStore
 from ironstar.projections.store import ProjectionStore, Tx
 
@@ -44,6 +45,19 @@ class Projection(Protocol):
 
     def create(self, tx: Tx) -> None: ...
     def apply(self, tx: Tx, event: RecordedEvent) -> None: ...
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Catch-up allocates millions of short-lived objects (rows, events, payloads), and
+    each collection of the older generations walks the whole heap: collect the young
+    generation less often while catching up (cycles are still collected), as before after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 50), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class UnknownProjection(LookupError):
@@ -163,12 +177,48 @@ class ProjectionRunner:
     async def catch_up(self) -> int:
         """Apply everything committed so far, then return (no live following)."""
         head = await self._events.head_position()
-        while self._position < head:
-            page = await self._events.read_all(self._position, self._catch_up_batch_size)
-            if not page:
-                break
-            await self._apply(page)
+        if self._position >= head:
+            return self._position
+        with _fewer_collections():
+            await self._catch_up_to(head)
+        if self._position < head:  # the filter left the last events out: none was wanted
+            self._checkpoints.update(await self._db.write(lambda tx: self._advance(tx, head)))
+            self._position = min(self._checkpoints.values(), default=head)
         return self._position
+
+    async def _catch_up_to(self, head: int) -> None:
+        limit, wanted = self._catch_up_batch_size, self._wanted(head)
+        # The next page is read while this one is applied: the reader's time in SQLite
+        # (or the network) overlaps the writer's, as both release the GIL there.
+        reading = asyncio.ensure_future(self._events.read_all(self._position, limit, wanted))
+        try:
+            while True:
+                page = await reading
+                done = not page or len(page) < limit or page[-1].position >= head
+                if not done:
+                    reading = asyncio.ensure_future(
+                        self._events.read_all(page[-1].position, limit, wanted)
+                    )
+                if page:
+                    await self._apply(page)
+                if done:
+                    break
+        finally:
+            reading.cancel()
+
+    def _wanted(self, head: int) -> EventFilter:
+        """Only the types the projections behind read, when that leaves some out (a
+        rebuild of one projection reads its own events, not the whole log)."""
+        behind = [p for p in self._projections if self._checkpoints.get(p.name, 0) < head]
+        types = frozenset().union(*(p.event_types for p in behind))
+        if types == frozenset().union(*(p.event_types for p in self._projections)):
+            return ALL_EVENTS
+        return EventFilter(event_types=tuple(sorted(types)))
+
+    def _advance(self, tx: Tx, head: int) -> dict[str, int]:
+        moved = {name: head for name, position in self._checkpoints.items() if position < head}
+        self._save_checkpoints(tx, moved)
+        return moved
 
     async def rebuild(self, names: Iterable[str] | None = None) -> int:
         """Drop and re-create the named projections (all by default), then catch up."""
@@ -206,6 +256,7 @@ class ProjectionRunner:
     async def _follow(self) -> None:
         while True:
             try:
+                await self.catch_up()  # large pages first (a start after a version bump)
                 async for page in self._events.subscribe_batches(
                     self._position, batch_size=self._batch_size
                 ):
