@@ -278,6 +278,11 @@ async def sse_fanout(
     async with client_session(url, auth, clients + 10) as client:
         async with client.post("/api/dashboards", json={"name": "Watched"}) as made:
             board = (await made.json())["dashboard_id"]
+        # A browser opens the stream from the page it loaded (which also compiles the
+        # fragment's template, as in any server that has shown the page once).
+        async with client.get(f"/dashboards/{board}", headers={"Accept": "text/html"}) as page:
+            if page.status != 200:
+                raise RuntimeError(f"the dashboard page answered {page.status}")
         path = f"/dashboards/{board}/events"
         seen: list[dict[int, float]] = [{} for _ in range(clients)]
         connected = 0
