@@ -63,6 +63,9 @@ class PostgresProjectionDatabase:
         with self._writer.transaction():
             return work(_PgTx(self._writer))
 
+    def bulk(self, enabled: bool) -> None:
+        pass  # checkpoints and buffers are the server's; nothing to tune per session
+
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._pool.connection() as conn:
             return list(conn.execute(_pg(sql), params).fetchall())

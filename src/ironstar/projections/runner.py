@@ -179,8 +179,12 @@ class ProjectionRunner:
         head = await self._events.head_position()
         if self._position >= head:
             return self._position
-        with _fewer_collections():
-            await self._catch_up_to(head)
+        await self._db.bulk(True)
+        try:
+            with _fewer_collections():
+                await self._catch_up_to(head)
+        finally:
+            await self._db.bulk(False)
         if self._position < head:  # the filter left the last events out: none was wanted
             self._checkpoints.update(await self._db.write(lambda tx: self._advance(tx, head)))
             self._position = min(self._checkpoints.values(), default=head)

@@ -32,6 +32,11 @@ class ProjectionDatabase(Protocol):
         """Run ``work`` in one transaction on the writer connection; commit or roll back."""
         ...
 
+    def bulk(self, enabled: bool) -> None:
+        """Large transactions follow one another (catch-up, rebuild): favour throughput
+        until called again with False. Called on the writer thread between transactions."""
+        ...
+
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def read_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
     def table_names(self) -> set[str]: ...
@@ -53,6 +58,10 @@ class ProjectionStore:
     async def write(self, work: Callable[[Tx], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, self.database.transaction, work)
+
+    async def bulk(self, enabled: bool) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self.database.bulk, enabled)
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         loop = asyncio.get_running_loop()
