@@ -325,7 +325,7 @@
   /* ── charts (ECharts) ──────────────────────────────────────────────────────────── */
 
   const charts = (() => {
-    const states = new Map(); // element -> {option, chart, theme, waitingForSize, drawnOnce}
+    const states = new Map(); // element -> {option, chart, theme, size, waitingForSize, drawnOnce}
     let resizeQueued = new Set();
 
     const observer = new ResizeObserver((entries) => {
@@ -336,7 +336,10 @@
         if (state.waitingForSize && el.clientWidth > 0 && el.clientHeight > 0) {
           state.waitingForSize = false;
           draw(el);
-        } else if (state.chart) {
+        } else if (state.chart && sizeOf(el) !== state.size) {
+          // Not on the first report after observe(), which only repeats the drawn size:
+          // a resize redraws the whole chart, and did so for every chart on page load.
+          state.size = sizeOf(el);
           resizeQueued.add(el);
         }
       }
@@ -348,6 +351,10 @@
         });
       }
     });
+
+    function sizeOf(el) {
+      return `${el.clientWidth}x${el.clientHeight}`;
+    }
 
     function chartId(el) {
       return el.id || el.dataset.chartId || el.dataset.chartSrc || "chart";
@@ -448,6 +455,7 @@
         renderer: "canvas",
       });
       state.chart = chart;
+      state.size = sizeOf(el);
       let pending = true;
       const done = () => {
         if (!pending || state.chart !== chart) return;
