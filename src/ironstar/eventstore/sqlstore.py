@@ -720,6 +720,11 @@ class _Statements:
             ("event_type", filter.event_types),
         ):
             if values:
+                if column == "event_type" and len(values) > 1:
+                    # Through the (event_type, position) index, every later event of each
+                    # type would be found and sorted for each page (quadratic over a long
+                    # log): scan in position order instead, stopping at the limit.
+                    column = "event_type || ''"
                 where.append(f"{column} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
         params.append(limit)
