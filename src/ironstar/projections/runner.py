@@ -179,15 +179,20 @@ class ProjectionRunner:
         head = await self._events.head_position()
         if self._position >= head:
             return self._position
-        await self._db.bulk(True)
-        try:
-            with _fewer_collections():
-                await self._catch_up_to(head)
-        finally:
-            await self._db.bulk(False)
+        if head - self._position <= self._catch_up_batch_size:  # a page or less: as it is
+            await self._catch_up_to(head)
+        else:
+            await self._db.bulk(True)
+            try:
+                with _fewer_collections():
+                    await self._catch_up_to(head)
+            finally:
+                await self._db.bulk(False)
         if self._position < head:  # the filter left the last events out: none was wanted
             self._checkpoints.update(await self._db.write(lambda tx: self._advance(tx, head)))
-            self._position = min(self._checkpoints.values(), default=head)
+            async with self._changed:
+                self._position = min(self._checkpoints.values(), default=head)
+                self._changed.notify_all()
         return self._position
 
     async def _catch_up_to(self, head: int) -> None:
