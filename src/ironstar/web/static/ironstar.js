@@ -19,7 +19,8 @@
  *   <meta name="csrf-token">         sent as X-CSRF-Token on htmx requests and on the fetches below
  *   <meta name="server-time">        optional epoch ms, corrects elapsed times for clock skew
  *   <html data-theme>                light | dark | system; [data-theme-choice] radios/selects set it
- *   [data-chart-src="/url"]          GET → ECharts option JSON; or [data-chart] with a child
+ *   [data-chart-src="/url"]          GET → ECharts option JSON (unless <script id="chart-data">
+ *                                    carries {path: option}, used once); or [data-chart] with a child
  *                                    <script type="application/json" data-chart-json>. Sets
  *                                    data-chart-state = loading | drawn | error and the mark
  *                                    performance.mark("chart-drawn:<id>")
@@ -365,11 +366,28 @@
       return script ? JSON.parse(script.textContent) : null;
     }
 
+    let carried = null; // {path: option} the page came with (#chart-data), each used once
+
+    /** The option the page carried for this URL, for its first drawing only: a refresh, or
+     *  the same chart swapped in again later, asks the server for current data. */
+    function carriedOption(src) {
+      if (carried === null) {
+        const script = doc.getElementById("chart-data");
+        carried = script ? JSON.parse(script.textContent) : {};
+      }
+      const path = new URL(src, window.location.href).pathname;
+      const option = carried[path];
+      delete carried[path];
+      return option;
+    }
+
     async function loadOption(el) {
       const inline = inlineOption(el);
       if (inline) return inline;
       const src = el.dataset.chartSrc;
       if (!src) throw { code: "CHART_NO_SOURCE", message: "This chart has no data source." };
+      const pageData = carriedOption(src);
+      if (pageData) return pageData;
       // No custom headers: the request must match the page's <link rel="preload" as="fetch"
       // crossorigin> for this URL (same mode and credentials, no extra headers), so that the
       // data fetched while the scripts loaded is used instead of being asked for again.
