@@ -115,7 +115,9 @@ async def dashboard(
     context = await layout_context(request, viewer, "dashboards")
     context.update(await dashboard_body_context(request, viewer, layout, tab or None))
     context["error"] = request.query_params.get("error")
-    context["carried"] = await carried_chart_data(request, viewer, dashboard_id, context["tab"])
+    context["carried"] = await carried_chart_data(
+        request, viewer, dashboard_id, context["tab"], context["titles"]
+    )
     return render(request, "pages/dashboard.html", context)
 
 
@@ -124,17 +126,24 @@ CARRY_BYTES = 256 * 1024  # how much chart data (JSON) a page carries at most
 
 
 async def carried_chart_data(
-    request: Request, viewer: Viewer, dashboard_id: str, tab: dict[str, Any] | None
+    request: Request,
+    viewer: Viewer,
+    dashboard_id: str,
+    tab: dict[str, Any] | None,
+    queries: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The open tab's ECharts options by data URL path, for the page to carry: ironstar.js
     draws them as soon as ECharts has loaded, without a request each. Only what is ready
     within CARRY_SECONDS (usually from the chart cache) and fits in CARRY_BYTES; the rest,
     and any chart that cannot be drawn, is fetched (and preloaded) as before. A computation
-    still running goes on and fills the cache for that fetch."""
+    still running goes on and fills the cache for that fetch. ``queries``: the viewer's
+    queries the page has read already, by id (others are read here)."""
     engine, reads = services_of(request).engine, services_of(request).app.reads
 
     async def option(chart: dict[str, Any]) -> tuple[str, Any, int]:
-        query = await reads.query(viewer.user_id, chart["query_id"])
+        query = queries.get(chart["query_id"]) or await reads.query(
+            viewer.user_id, chart["query_id"]
+        )
         if not chart["config"] or not query or query["status"] != "completed":
             raise errors.QueryNotCompleted("left to its own request, which reports why")
         data = await engine.chart(chart["config"], query["result_key"])
