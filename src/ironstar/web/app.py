@@ -9,7 +9,6 @@ import importlib
 import logging
 import pkgutil
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,14 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ironstar.bootstrap import Services, build_services
 from ironstar.settings import Settings
 from ironstar.web import routes
 from ironstar.web.errors import describe
 from ironstar.web.metrics import Metrics
-from ironstar.web.security import BodySizeLimit, SecurityHeaders, load_secret
+from ironstar.web.request_context import RequestContext, wants_html
+from ironstar.web.security import load_secret
 from ironstar.web.static_files import VersionedStaticFiles
 
 log = logging.getLogger("ironstar.web")
@@ -71,9 +69,7 @@ def create_app(
     app.state.readiness = {"event_store": False, "projections": False, "catalogs": False}
     app.mount("/static", VersionedStaticFiles(), name="static")
     _install_errors(app)
-    _install_request_context(app)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    _install_request_context(app, settings)
     for module in pkgutil.iter_modules(routes.__path__):
         loaded = importlib.import_module(f"{routes.__name__}.{module.name}")
         router = getattr(loaded, "router", None)
@@ -144,53 +140,6 @@ async def _start(
             raise
 
 
-def is_ready(state: Any) -> bool:
-    readiness: dict[str, bool] | None = getattr(state, "readiness", None)
-    return all(readiness.values()) if readiness else False
-
-
-# Answered while starting: probes, and the assets the "starting" page itself uses.
-_ALWAYS_OPEN = ("/health/", "/static/")
-
-
-async def _starting(scope: Scope, receive: Receive, send: Send, owner: FastAPI) -> int:
-    """503 while starting: a page that reloads itself, or the API's error body."""
-    startup: Startup | None = getattr(owner.state, "startup", None)
-    step = startup.step if startup else "starting"
-    failed = bool(startup and startup.failed)
-    request = Request(scope, receive)
-    headers = {"retry-after": "2", "cache-control": "no-store"}
-    response: Response
-    if wants_html(request):
-        from ironstar.web.routes.pages_support import render_fragment
-
-        context = {
-            "step": step,
-            "failed": failed,
-            "retry_after": 2,
-            "elapsed": startup.elapsed if startup else 0,
-        }
-        html = render_fragment(request, "pages/starting.html", context)
-        response = Response(html, status_code=503, media_type="text/html", headers=headers)
-    else:
-        body = {
-            "code": "not_ready",
-            "message": f"Ironstar is starting: {step}"
-            if not failed
-            else f"start-up failed: {step}",
-            "details": {"checks": dict(getattr(owner.state, "readiness", {}))},
-        }
-        response = JSONResponse(body, status_code=503, headers=headers)
-    await response(scope, receive, send)
-    return 503
-
-
-def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
-        "accept", ""
-    )
-
-
 def _install_errors(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         status, body = describe(exc)
@@ -242,63 +191,5 @@ def _jsonable(errors: Sequence[Any]) -> list[dict[str, Any]]:
     ]
 
 
-class RequestContext:
-    """Request id, latency metric, structured request log, and coded errors answered as
-    ordinary responses. Plain ASGI: streaming responses (SSE) pass through untouched."""
-
-    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
-        self.app = app
-        self.owner = owner
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        request_id = (given or uuid.uuid4().hex)[:64]
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = 500
-        response_started = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-                status = message["status"]
-                MutableHeaders(scope=message)["x-request-id"] = request_id
-            await send(message)
-
-        try:
-            if not is_ready(self.owner.state) and not scope["path"].startswith(_ALWAYS_OPEN):
-                await _starting(scope, receive, send_with_id, self.owner)
-            else:
-                await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            if response_started:
-                raise
-            request = Request(scope, receive)
-            response = await self.owner.state.handle_error(request, exc)
-            await response(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
-            self.owner.state.metrics.request_seconds.labels(
-                scope["method"], route, str(status)
-            ).observe(elapsed)
-            viewer = scope.get("state", {}).get("viewer")
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "ms": round(elapsed * 1000, 2),
-                    "user": getattr(viewer, "user_id", None),
-                },
-            )
-
-
-def _install_request_context(app: FastAPI) -> None:
-    app.add_middleware(RequestContext, owner=app)
+def _install_request_context(app: FastAPI, settings: Settings) -> None:
+    app.add_middleware(RequestContext, owner=app, body_limit=settings.max_body_bytes)

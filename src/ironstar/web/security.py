@@ -7,7 +7,7 @@ import hmac
 import secrets
 from pathlib import Path
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,65 +42,43 @@ def csrf_valid(secret: bytes, session_id: str, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(csrf_token(secret, session_id), token or "")
 
 
-class SecurityHeaders:
-    """Adds the security headers to every HTTP response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    h for h in HEADERS if h[0] not in present
-                ]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+def add_security_headers(message: Message) -> None:
+    """Adds the security headers a response does not set itself (http.response.start)."""
+    headers = list(message.get("headers", []))
+    present = {name for name, _ in headers}
+    message["headers"] = headers + [h for h in HEADERS if h[0] not in present]
 
 
-class BodySizeLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, before reading them whole."""
-
-    def __init__(self, app: ASGIApp, limit: int = 2 * 1024 * 1024) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(send, self.limit)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _BodyTooLarge:
-            await _too_large(send, self.limit)
+class BodyTooLarge(Exception):
+    """A request body grew past the limit while it was being read."""
 
 
-class _BodyTooLarge(Exception):
-    pass
+def declared_too_large(scope: Scope, limit: int) -> bool:
+    """The request says (Content-Length) that its body is over ``limit`` bytes."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return value.isdigit() and int(value) > limit
+    return False
 
 
-async def _too_large(send: Send, limit: int) -> None:
+def limited(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises BodyTooLarge once more than ``limit`` bytes have come in,
+    so a body without (or lying about) Content-Length is never read whole."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return counted
+
+
+async def refuse_too_large(send: Send, limit: int) -> None:
     body = (
         b'{"code":"payload_too_large","message":"the request body is larger than '
         + str(limit).encode()
