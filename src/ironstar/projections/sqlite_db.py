@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ironstar.sqlite_wal import WalCheckpointer
+
 T = TypeVar("T")
 
 
@@ -40,6 +42,11 @@ class SqliteProjectionDatabase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
         self._writer = self._connect()
+        # Live commits never checkpoint inline (a commit crossing the threshold stalled
+        # every command waiting for read-your-writes); a background thread does it.
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = WalCheckpointer(self._connect)
+        self._checkpointer.start()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -59,6 +66,7 @@ class SqliteProjectionDatabase:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._checkpointer.dirty = True
         return result
 
     def bulk(self, enabled: bool) -> None:
@@ -67,8 +75,8 @@ class SqliteProjectionDatabase:
         # Checkpointing every 64 MB instead keeps every commit as durable as it was
         # (synchronous=OFF would be fine for a process crash, but a power loss during a
         # checkpoint could leave a corrupt file that nothing notices and rebuilds). Back to
-        # normal afterwards: the next commit's checkpoint brings the WAL down again.
-        pages = 16_384 if enabled else 1_000
+        # normal afterwards: the background checkpointer brings the WAL down again.
+        pages = 16_384 if enabled else 0
         self._writer.execute(f"PRAGMA wal_autocheckpoint={pages}")
         self._writer.execute(f"PRAGMA cache_size={-65_536 if enabled else -2_000}")
 
@@ -95,6 +103,7 @@ class SqliteProjectionDatabase:
         return {r[0] for r in rows}
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             readers, self._readers = self._readers, []
         for conn in [*readers, self._writer]:
