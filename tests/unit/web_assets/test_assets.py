@@ -64,7 +64,9 @@ def test_manifest_hashes_match_the_vendored_files() -> None:
     for entry in manifest():
         path = VENDOR / entry["file"]
         assert path.is_file(), entry["file"]
-        assert entry["file"].startswith(f"{entry['name']}-{entry['version']}/")
+        # A custom build (scripts/build-echarts) names itself after the version: x-1.0-build/
+        build = f"-{entry['build']}" if "build" in entry else ""
+        assert entry["file"].startswith(f"{entry['name']}-{entry['version']}{build}/")
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], entry["file"]
 
 
@@ -84,10 +86,17 @@ def test_every_vendored_package_ships_its_licence() -> None:
         assert "LICENSE" in files, f"{name} {version} has no LICENSE"
 
 
-def test_vendor_script_pins_what_the_manifest_holds() -> None:
-    script = (ROOT / "scripts" / "vendor-assets").read_text()
-    pinned = set(re.findall(r'^\s*"([a-z0-9.\-]+)@(\d+\.\d+\.\d+)\s', script, re.M))
+def test_vendor_scripts_pin_what_the_manifest_holds() -> None:
+    copied = (ROOT / "scripts" / "vendor-assets").read_text()
+    pinned = set(re.findall(r'^\s*"([a-z0-9.\-]+)@(\d+\.\d+\.\d+)\s', copied, re.M))
+    built = (ROOT / "scripts" / "build-echarts").read_text()
+    pinned |= {("echarts", v) for v in re.findall(r"^ECHARTS_VERSION=(\S+)$", built, re.M)}
     assert pinned == {(e["name"], e["version"]) for e in manifest()}
+
+
+def test_the_echarts_build_pins_esbuild_exactly() -> None:
+    built = (ROOT / "scripts" / "build-echarts").read_text()
+    assert re.search(r"^ESBUILD_VERSION=\d+\.\d+\.\d+$", built, re.M)
 
 
 def test_base_template_loads_each_vendored_build() -> None:
