@@ -111,6 +111,10 @@ def parse_sql(raw: str) -> SqlText:
     return SqlText(raw)
 
 
+# An escaped NUL in encoded JSON: \u0000 after an even number of backslashes.
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def parse_json_object(
     raw: dict[str, Any], *, what: str, limit: int = MAX_JSON_BYTES
 ) -> dict[str, Any]:
@@ -127,6 +131,8 @@ def parse_json_object(
         raise InvalidValue(f"{what} is not JSON: {exc}") from None
     if len(encoded) > limit:
         raise TooLarge(f"{what} is {len(encoded)} bytes; at most {limit} are allowed")
+    if _NUL.search(encoded):  # the event store refuses NUL (PostgreSQL's jsonb cannot hold it)
+        raise InvalidValue(f"{what} must not contain NUL characters")
     decoded: dict[str, Any] = msgspec.json.decode(encoded)
     return decoded
 

@@ -117,6 +117,14 @@ def test_ui_state_is_bounded_and_must_be_json() -> None:
     prefs.given(INITIALIZED).when(
         UpdateUiState(user_id=ADA, actor=ADA, at=6, ui_state={"x": object()})
     ).then_rejected(errors.InvalidValue)
+    for nul in ({"a": "x\x00"}, {"k\x00": 1}, {"list": ["\\\x00"]}):  # the store refuses NUL
+        prefs.given(INITIALIZED).when(
+            UpdateUiState(user_id=ADA, actor=ADA, at=6, ui_state=nul)
+        ).then_rejected(errors.InvalidValue)
+    literal = {"path": "C:\\u0000"}  # a backslash and the text u0000: no NUL, accepted
+    prefs.given(INITIALIZED).when(
+        UpdateUiState(user_id=ADA, actor=ADA, at=6, ui_state=literal)
+    ).then(UiStateUpdated(user_id=ADA, at=6.0, ui_state=literal))
 
 
 def test_same_ui_state_changes_nothing() -> None:
