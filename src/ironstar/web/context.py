@@ -11,7 +11,7 @@ from ironstar.bootstrap import Services
 from ironstar.domain.kernel import UserId
 from ironstar.eventstore.model import RecordedEvent
 from ironstar.web.errors import WebError
-from ironstar.web.security import csrf_token, csrf_valid
+from ironstar.web.security import csrf_matches, csrf_token
 
 SESSION_COOKIE = "ironstar_session"
 REFRESH_AFTER_SECONDS = 60.0  # sliding TTL: refresh at most once a minute per session
@@ -104,12 +104,15 @@ async def current_viewer(request: Request) -> Viewer | None:
             await services.workflow.refresh_session(session_id)
         except Exception:  # refreshing is best effort; the session stays valid until expiry
             pass
+    csrf = row.get("_csrf")
+    if csrf is None:  # kept with the cached row: one HMAC per session, not per request
+        csrf = row["_csrf"] = csrf_token(request.app.state.secret, session_id)
     return Viewer(
         user_id=UserId(row["user_id"]),
         session_id=session_id,
         login=row["login"],
         display_name=row["display_name"],
-        csrf=csrf_token(request.app.state.secret, session_id),
+        csrf=csrf,
     )
 
 
@@ -123,7 +126,7 @@ async def require_viewer(request: Request) -> Viewer:
 
 def check_csrf(request: Request, viewer: Viewer, form_token: str | None = None) -> None:
     token = request.headers.get("x-csrf-token") or form_token
-    if not csrf_valid(request.app.state.secret, viewer.session_id, token):
+    if not csrf_matches(viewer.csrf, token):
         raise WebError("csrf_failed", "the form expired or came from elsewhere; reload and retry")
 
 

@@ -38,8 +38,9 @@ def csrf_token(secret: bytes, session_id: str) -> str:
     return hmac.new(secret, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def csrf_valid(secret: bytes, session_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(csrf_token(secret, session_id), token or "")
+def csrf_matches(expected: str, token: str | None) -> bool:
+    """``token`` is the session's CSRF token (``expected``), compared in constant time."""
+    return bool(token) and hmac.compare_digest(expected, token or "")
 
 
 def add_security_headers(message: Message) -> None:
