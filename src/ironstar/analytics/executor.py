@@ -100,8 +100,14 @@ class QueryExecutor:
         return True
 
     def running(self) -> list[str]:
+        """Queries not finished yet: executing, or queued for a slot."""
         with self._lock:
             return list(self._running)
+
+    def executing(self) -> list[str]:
+        """Queries DuckDB is running now (the rest of ``running()`` wait for a slot)."""
+        with self._lock:
+            return [query_id for query_id, handle in self._running.items() if handle.executing]
 
     async def close(self) -> None:
         for query_id in self.running():

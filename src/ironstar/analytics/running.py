@@ -23,6 +23,11 @@ class RunningQuery:
         self._timer: threading.Timer | None = None
 
     @property
+    def executing(self) -> bool:
+        """Running in DuckDB now (not waiting for a slot)."""
+        return self._cursor is not None
+
+    @property
     def cancel_requested(self) -> bool:
         return self.stop_reason is not None
 

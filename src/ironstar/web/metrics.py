@@ -20,7 +20,12 @@ class Metrics:
             "ironstar_queries_total", "Query runs by outcome", ["status"], registry=r
         )
         self.queries_running = Gauge(
-            "ironstar_queries_running", "Queries running in this process", registry=r
+            "ironstar_queries_running", "Queries DuckDB is running in this process", registry=r
+        )
+        self.queries_queued = Gauge(
+            "ironstar_queries_queued",
+            "Queries waiting for a slot (the per-user limit or the worker pool)",
+            registry=r,
         )
         self.events_head = Gauge(
             "ironstar_events_head_position", "Global position of the last event", registry=r

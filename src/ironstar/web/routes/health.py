@@ -35,5 +35,8 @@ async def metrics(request: Request) -> Response:
     head = await services.app.events.head_position()
     state.metrics.events_head.set(head)
     state.metrics.projection_lag.set(max(0, head - services.app.runner.position))
-    state.metrics.queries_running.set(len(services.engine.executor.running()))
+    executor = services.engine.executor
+    executing, unfinished = len(executor.executing()), len(executor.running())
+    state.metrics.queries_running.set(executing)
+    state.metrics.queries_queued.set(max(0, unfinished - executing))
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
