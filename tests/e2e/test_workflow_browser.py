@@ -170,11 +170,13 @@ def test_the_seed_workflow_in_the_browser(lab_app: ServedApp, context: Any, shot
     page.screenshot(path=shots / "06-dashboard-light.png", full_page=True)
 
     # Move by keyboard (arrow, Enter saves) and resize (Shift+arrow); the server agrees.
-    first = items.first
+    # The id first: once saved, the live update re-renders the grid in (y, x) order, and
+    # "the first item" then names the other chart.
+    chart_id = items.first.get_attribute("data-chart-id")
+    first = page.locator(f'[data-chart-id="{chart_id}"]')
     first.focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    chart_id = first.get_attribute("data-chart-id")
     wait_for_layout(lab_app, page, dashboard_url, chart_id, lambda c: c["y"] == 1)
     page.goto(dashboard_url)
     first = page.locator(f'[data-chart-id="{chart_id}"]')
@@ -186,8 +188,8 @@ def test_the_seed_workflow_in_the_browser(lab_app: ServedApp, context: Any, shot
     # Move by dragging the title bar one column to the right... and back by pointer.
     page.goto(dashboard_url)
     settle(page)
-    second = page.locator("[data-grid-item]").nth(1)
-    second_id = second.get_attribute("data-chart-id")
+    second_id = page.locator("[data-grid-item]").nth(1).get_attribute("data-chart-id")
+    second = page.locator(f'[data-chart-id="{second_id}"]')
     handle = second.locator("[data-grid-handle] .card__title")
     for attempt in range(3):  # a drag that starts while a chart redraws can miss: try again
         box = handle.bounding_box()
