@@ -104,15 +104,12 @@ async def current_viewer(request: Request) -> Viewer | None:
             await services.workflow.refresh_session(session_id)
         except Exception:  # refreshing is best effort; the session stays valid until expiry
             pass
-    csrf = row.get("_csrf")
-    if csrf is None:  # kept with the cached row: one HMAC per session, not per request
-        csrf = row["_csrf"] = csrf_token(request.app.state.secret, session_id)
     return Viewer(
         user_id=UserId(row["user_id"]),
         session_id=session_id,
         login=row["login"],
         display_name=row["display_name"],
-        csrf=csrf,
+        csrf=csrf_token(request.app.state.secret, session_id),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -34,6 +35,7 @@ def load_secret(data_dir: Path) -> bytes:
     return path.read_bytes()
 
 
+@functools.lru_cache(maxsize=10_000)  # one HMAC per session, not one per request
 def csrf_token(secret: bytes, session_id: str) -> str:
     return hmac.new(secret, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
