@@ -1,6 +1,6 @@
 """The web tier under load, against a real server it starts (``ironstar serve`` in a child).
 
-    .venv/bin/python benchmarks/web.py [--quick]
+    .venv/bin/python benchmarks/web.py [--quick] [--part analysts|sse|browser|all]
 
 (a) concurrent analysts over the JSON API, a mix of commands and reads: command p50/p99
     (target p99 <= 50 ms) and throughput;
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -185,7 +186,12 @@ def client_session(
 
 
 async def analysts(
-    url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str, count: int, seconds: float
+    url: str,
+    auth: tuple[dict[str, str], dict[str, str]],
+    query_id: str,
+    count: int,
+    seconds: float,
+    server_log: Path,
 ) -> None:
     commands: list[float] = []
     reads: list[float] = []
@@ -247,6 +253,7 @@ async def analysts(
                 await asyncio.sleep(rng.uniform(*THINK))
 
         boards = await asyncio.gather(*(prepare(n) for n in range(count)))
+        logged_before = (await asyncio.to_thread(server_log.stat)).st_size
         started = time.perf_counter()
         await asyncio.gather(
             *(analyst(n, b, c, started + seconds) for n, (b, c) in enumerate(boards))
@@ -267,6 +274,25 @@ async def analysts(
         f"p50 {pct(reads, 50) * 1000:.1f} ms  p99 {pct(reads, 99) * 1000:.1f} ms"
     )
     print(f"    errors: {errors or 'none'}")
+    inside = server_side(server_log, logged_before)
+    print(
+        f"    inside the server (its request log: from the first middleware to the response "
+        f"sent, without time queued in the socket or event loop): commands p50 "
+        f"{pct(inside, 50):.1f} ms  p99 {pct(inside, 99):.1f} ms"
+    )
+
+
+def server_side(server_log: Path, offset: int) -> list[float]:
+    """Milliseconds of the API commands the server's JSON request log recorded after offset."""
+    timings = []
+    with server_log.open("rb") as lines:
+        lines.seek(offset)
+        for line in lines:
+            if line.startswith(b"{") and b'"method": "POST"' in line:
+                entry = json.loads(line)
+                if entry.get("message") == "request" and entry["path"].startswith("/api/"):
+                    timings.append(float(entry["ms"]))
+    return timings
 
 
 # ---- (b) SSE fan-out --------------------------------------------------------------------------
@@ -434,7 +460,14 @@ def browser(url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, under a minute")
+    parser.add_argument(
+        "--part",
+        choices=("analysts", "sse", "browser", "all"),
+        default="all",
+        help="run one part only: (a) analysts, (b) sse or (c) browser",
+    )
     args = parser.parse_args()
+    part = args.part
     users, seconds, sse_clients, sse_commands = (
         (200, 8.0, 500, 10) if args.quick else (200, 30.0, 500, 30)
     )
@@ -450,9 +483,13 @@ def main() -> None:
             auth = sign_in(url)
             with httpx.Client(base_url=url, cookies=auth[0], headers=auth[1], timeout=60) as c:
                 query_id = completed_query(c)
-            asyncio.run(analysts(url, auth, query_id, users, seconds))
-            asyncio.run(sse_fanout(url, auth, sse_clients, sse_commands))
-            browser(url, auth, query_id)
+            if part in ("analysts", "all"):
+                log = data_dir / "server.log"
+                asyncio.run(analysts(url, auth, query_id, users, seconds, log))
+            if part in ("sse", "all"):
+                asyncio.run(sse_fanout(url, auth, sse_clients, sse_commands))
+            if part in ("browser", "all"):
+                browser(url, auth, query_id)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
