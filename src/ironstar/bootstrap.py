@@ -10,7 +10,12 @@ from ironstar.analytics.engine import AnalyticsEngine
 from ironstar.application.app import Ironstar
 from ironstar.application.automation.expiry import expiry_job
 from ironstar.application.automation.queries import QueryRunner
-from ironstar.application.leadership import FileLeadership, Leadership, PostgresLeadership
+from ironstar.application.leadership import (
+    FileLeadership,
+    Leadership,
+    PostgresLeadership,
+    ReadModelsInUse,
+)
 from ironstar.application.workflow import Workflow
 from ironstar.eventstore.codec import EventRegistry
 from ironstar.eventstore.sqlstore import SqlEventStore
@@ -74,26 +79,38 @@ class Services:
     leadership: Leadership
 
     async def start(self) -> None:
+        if not self.leadership.try_share(read_models_lock(self.settings)):
+            raise ReadModelsInUse(
+                "a projection rebuild is running on these read models; "
+                "start the server again once it has finished"
+            )
         await self.app.start()
 
     async def close(self) -> None:
         await self.app.stop()
         await self.engine.close()
         await self.app.close()
-        release = getattr(self.leadership, "close", None)
-        if release is not None:
-            release()
+        self.leadership.close()
+
+
+def read_models_lock(settings: Settings) -> str:
+    """The lock every server shares and a rebuild holds alone (per projection store)."""
+    if settings.uses_postgres:
+        return f"read-models:{settings.postgres_schema}_read"
+    return "read-models"
+
+
+def open_leadership(settings: Settings) -> Leadership:
+    if settings.uses_postgres:
+        return PostgresLeadership(settings.database_url)
+    return FileLeadership(settings.data_dir / "locks")
 
 
 def build_services(settings: Settings, *, clock: Callable[[], float] = time.time) -> Services:
     """The app, the analytics engine, the workflow and their background jobs."""
     app = build_app(settings)
     engine = AnalyticsEngine(settings.data_dir)
-    leadership: Leadership = (
-        PostgresLeadership(settings.database_url)
-        if settings.uses_postgres
-        else FileLeadership(settings.data_dir / "locks")
-    )
+    leadership = open_leadership(settings)
     workflow = Workflow(
         app, engine, charts=engine, clock=clock, session_ttl=settings.session_ttl_seconds
     )

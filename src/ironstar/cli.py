@@ -12,7 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ironstar.bootstrap import build_app, build_registry, open_event_store
+from ironstar.bootstrap import (
+    build_app,
+    build_registry,
+    open_event_store,
+    open_leadership,
+    read_models_lock,
+)
 from ironstar.eventstore.model import EventFilter, RecordedEvent
 from ironstar.logs import configure_logging
 from ironstar.projections.runner import UnknownProjection
@@ -122,7 +128,8 @@ def projections_rebuild(
     names: list[str] = typer.Argument(None, help="Projections to rebuild (see 'list')."),
     all_: bool = typer.Option(False, "--all", help="Rebuild every projection."),
 ) -> None:
-    """Drop read models and rebuild them from the first event (stop the server first)."""
+    """Drop read models and rebuild them from the first event (refused while a server
+    uses them: stop it first)."""
     if not names and not all_:
         console.print("[red]name one or more projections, or pass --all[/]")
         raise typer.Exit(2)
@@ -140,11 +147,20 @@ def projections_rebuild(
         finally:
             await ironstar.close()
 
+    leadership = open_leadership(settings)
     try:
+        if not leadership.try_acquire(read_models_lock(settings)):
+            console.print(
+                "[red]read_models_in_use: a running server (or another rebuild) uses these "
+                "read models; stop it, rebuild, then start it again[/]"
+            )
+            raise typer.Exit(3)
         position, seconds, done = asyncio.run(run())
     except UnknownProjection as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    finally:
+        leadership.close()
     console.print(f"rebuilt {', '.join(done)} up to position {position} in {seconds:.2f} s")
 
 

@@ -3,6 +3,9 @@
 With several processes on one PostgreSQL, a session-level advisory lock elects the
 one that runs a given job; on SQLite (one machine) a lock file does the same. A job
 must stay safe even without the lock - the lock only avoids wasted duplicate work.
+
+A lock can also be shared: every running server shares the read models' lock, and a
+rebuild from the command line takes it alone, so it never drops tables a server writes.
 """
 
 from __future__ import annotations
@@ -15,9 +18,25 @@ from pathlib import Path
 from typing import Any, Protocol
 
 
+class ReadModelsInUse(RuntimeError):
+    """A server and a rebuild of the same read models never run at once."""
+
+    code = "read_models_in_use"
+
+
 class Leadership(Protocol):
-    def try_acquire(self, job: str) -> bool: ...
+    def try_acquire(self, job: str) -> bool:
+        """Hold ``job`` alone; False if anyone holds it (alone or shared)."""
+        ...
+
+    def try_share(self, job: str) -> bool:
+        """Hold ``job`` beside other sharers; False if someone holds it alone."""
+        ...
+
     def release(self, job: str) -> None: ...
+    def close(self) -> None:
+        """Release everything held."""
+        ...
 
 
 class FileLeadership:
@@ -28,12 +47,18 @@ class FileLeadership:
         self._held: dict[str, int] = {}
 
     def try_acquire(self, job: str) -> bool:
+        return self._lock(job, fcntl.LOCK_EX)
+
+    def try_share(self, job: str) -> bool:
+        return self._lock(job, fcntl.LOCK_SH)
+
+    def _lock(self, job: str, mode: int) -> bool:
         if job in self._held:
             return True
         self._dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self._dir / f"{job}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             return False
@@ -47,6 +72,10 @@ class FileLeadership:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def close(self) -> None:
+        for job in list(self._held):
+            self.release(job)
+
 
 class PostgresLeadership:
     """pg_try_advisory_lock on a dedicated connection: released if this process dies."""
@@ -55,7 +84,7 @@ class PostgresLeadership:
         import psycopg
 
         self._conn: Any = psycopg.connect(url, autocommit=True)
-        self._held: set[str] = set()
+        self._held: dict[str, bool] = {}  # job -> held shared
 
     @staticmethod
     def _key(job: str) -> int:
@@ -64,18 +93,26 @@ class PostgresLeadership:
         )
 
     def try_acquire(self, job: str) -> bool:
+        return self._lock(job, shared=False)
+
+    def try_share(self, job: str) -> bool:
+        return self._lock(job, shared=True)
+
+    def _lock(self, job: str, *, shared: bool) -> bool:
         if job in self._held:
             return True
-        row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key(job),)).fetchone()
+        function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        row = self._conn.execute(f"SELECT {function}(%s)", (self._key(job),)).fetchone()
         if row and row[0]:
-            self._held.add(job)
+            self._held[job] = shared
             return True
         return False
 
     def release(self, job: str) -> None:
         if job in self._held:
-            self._held.discard(job)
-            self._conn.execute("SELECT pg_advisory_unlock(%s)", (self._key(job),))
+            function = "pg_advisory_unlock_shared" if self._held.pop(job) else "pg_advisory_unlock"
+            self._conn.execute(f"SELECT {function}(%s)", (self._key(job),))
 
     def close(self) -> None:
+        self._held.clear()  # the server drops a session's locks with it
         self._conn.close()
