@@ -11,6 +11,7 @@ from ironstar.application.app import Ironstar
 from ironstar.application.automation.expiry import expiry_job
 from ironstar.application.automation.queries import QueryRunner
 from ironstar.application.leadership import (
+    READ_MODELS,
     FileLeadership,
     Leadership,
     PostgresLeadership,
@@ -79,7 +80,7 @@ class Services:
     leadership: Leadership
 
     async def start(self) -> None:
-        if not self.leadership.try_share(read_models_lock(self.settings)):
+        if not self.leadership.try_share(READ_MODELS):
             raise ReadModelsInUse(
                 "a projection rebuild is running on these read models; "
                 "start the server again once it has finished"
@@ -93,16 +94,9 @@ class Services:
         self.leadership.close()
 
 
-def read_models_lock(settings: Settings) -> str:
-    """The lock every server shares and a rebuild holds alone (per projection store)."""
-    if settings.uses_postgres:
-        return f"read-models:{settings.postgres_schema}_read"
-    return "read-models"
-
-
 def open_leadership(settings: Settings) -> Leadership:
     if settings.uses_postgres:
-        return PostgresLeadership(settings.database_url)
+        return PostgresLeadership(settings.database_url, scope=settings.postgres_schema)
     return FileLeadership(settings.data_dir / "locks")
 
 

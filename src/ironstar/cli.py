@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ironstar.application.leadership import READ_MODELS
 from ironstar.bootstrap import (
     build_app,
     build_registry,
     open_event_store,
     open_leadership,
-    read_models_lock,
 )
 from ironstar.eventstore.model import EventFilter, RecordedEvent
 from ironstar.logs import configure_logging
@@ -149,7 +149,7 @@ def projections_rebuild(
 
     leadership = open_leadership(settings)
     try:
-        if not leadership.try_acquire(read_models_lock(settings)):
+        if not leadership.try_acquire(READ_MODELS):
             console.print(
                 "[red]read_models_in_use: a running server (or another rebuild) uses these "
                 "read models; stop it, rebuild, then start it again[/]"

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from ironstar.application.leadership import (
+    READ_MODELS,
     FileLeadership,
     Leadership,
     PostgresLeadership,
     ReadModelsInUse,
 )
-from ironstar.bootstrap import build_services, read_models_lock
+from ironstar.bootstrap import build_services
 from ironstar.settings import Settings
 from tests.conftest import postgres_url
 from tests.integration.test_cli import ironstar
@@ -55,7 +56,7 @@ def test_postgres_advisory_locks_share_or_exclude() -> None:
 
 def test_the_command_line_refuses_to_rebuild_under_a_running_server(tmp_path: Path) -> None:
     server = FileLeadership(tmp_path / "locks")
-    assert server.try_share(read_models_lock(Settings(data_dir=tmp_path)))
+    assert server.try_share(READ_MODELS)
     refused = ironstar(tmp_path, "projections", "rebuild", "--all")
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert "read_models_in_use" in refused.stdout and "stop it" in refused.stdout
@@ -68,7 +69,7 @@ def test_the_command_line_refuses_to_rebuild_under_a_running_server(tmp_path: Pa
 async def test_a_server_does_not_start_during_a_rebuild(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     rebuild = FileLeadership(tmp_path / "locks")
-    assert rebuild.try_acquire(read_models_lock(settings))
+    assert rebuild.try_acquire(READ_MODELS)
     services = build_services(settings)
     try:
         with pytest.raises(ReadModelsInUse, match="rebuild is running"):
@@ -83,10 +84,25 @@ async def test_a_server_does_not_start_during_a_rebuild(tmp_path: Path) -> None:
         assert services.app.started
         # ...and while it runs, a rebuild is refused.
         during = FileLeadership(tmp_path / "locks")
-        assert not during.try_acquire(read_models_lock(settings))
+        assert not during.try_acquire(READ_MODELS)
         during.close()
     finally:
         await services.close()
     after = FileLeadership(tmp_path / "locks")
-    assert after.try_acquire(read_models_lock(settings))
+    assert after.try_acquire(READ_MODELS)
     after.close()
+
+
+def test_postgres_locks_are_per_deployment() -> None:
+    """Two deployments (schemas) on one database elect their leaders apart."""
+    url = postgres_url()
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    one, other = PostgresLeadership(url, scope="one"), PostgresLeadership(url, scope="other")
+    same = PostgresLeadership(url, scope="one")
+    try:
+        assert one.try_acquire(job)
+        assert other.try_acquire(job)
+        assert not same.try_acquire(job)
+    finally:
+        for leadership in (one, other, same):
+            leadership.close()

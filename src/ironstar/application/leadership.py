@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
+READ_MODELS = "read-models"  # every server shares it; a rebuild holds it alone
+
 
 class ReadModelsInUse(RuntimeError):
     """A server and a rebuild of the same read models never run at once."""
@@ -78,19 +80,21 @@ class FileLeadership:
 
 
 class PostgresLeadership:
-    """pg_try_advisory_lock on a dedicated connection: released if this process dies."""
+    """pg_try_advisory_lock on a dedicated connection: released if this process dies.
 
-    def __init__(self, url: str) -> None:
+    Advisory locks are per database: ``scope`` (the deployment's schema) keeps two
+    deployments sharing one database from electing one leader between them."""
+
+    def __init__(self, url: str, *, scope: str = "ironstar") -> None:
         import psycopg
 
         self._conn: Any = psycopg.connect(url, autocommit=True)
+        self._scope = scope
         self._held: dict[str, bool] = {}  # job -> held shared
 
-    @staticmethod
-    def _key(job: str) -> int:
-        return int.from_bytes(
-            hashlib.sha256(f"ironstar:{job}".encode()).digest()[:8], "big", signed=True
-        )
+    def _key(self, job: str) -> int:
+        name = f"ironstar:{self._scope}:{job}"
+        return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
     def try_acquire(self, job: str) -> bool:
         return self._lock(job, shared=False)
