@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.web.conftest import ServedApp, sign_in_locally
+from tests.integration.web.conftest import ServedApp, signed_in
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -47,12 +47,8 @@ class Violations:
 
 @pytest.fixture
 def api(lab_app: ServedApp) -> Iterator[httpx.Client]:
-    client, csrf = sign_in_locally(lab_app)
-    client.headers["x-csrf-token"] = csrf
-    try:
+    with signed_in(lab_app) as client:
         yield client
-    finally:
-        client.close()
 
 
 def completed_query(api: httpx.Client) -> str:

@@ -121,6 +121,17 @@ def sign_in_locally(served: ServedApp) -> tuple[httpx.Client, str]:
     return client, session.json()["csrf_token"]
 
 
+@contextlib.contextmanager
+def signed_in(served: ServedApp) -> Iterator[httpx.Client]:
+    """A client of the local analyst that sends its CSRF token; closed afterwards."""
+    client, csrf = sign_in_locally(served)
+    client.headers["x-csrf-token"] = csrf
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[ServedApp]:
     with serve_ironstar(web_settings(tmp_path / "data")) as app:
@@ -129,9 +140,14 @@ def served(tmp_path: Path) -> Iterator[ServedApp]:
 
 @pytest.fixture
 def local_client(served: ServedApp) -> Iterator[httpx.Client]:
-    client, csrf = sign_in_locally(served)
-    client.headers["x-csrf-token"] = csrf
-    try:
+    with signed_in(served) as client:
         yield client
-    finally:
-        client.close()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[ServedApp]:
+    """A server on the browser tests' small 'lab' catalog."""
+    from tests.e2e.conftest import lab_data_dir
+
+    with serve_ironstar(web_settings(lab_data_dir(tmp_path))) as app:
+        yield app

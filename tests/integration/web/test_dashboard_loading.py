@@ -10,34 +10,25 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.e2e.conftest import lab_data_dir
-from tests.integration.web.conftest import ServedApp, serve_ironstar, sign_in_locally, web_settings
+from tests.integration.web.conftest import (
+    ServedApp,
+    signed_in,
+)
 
 TOTALS = "SELECT station, sum(value) AS total FROM measurements GROUP BY station ORDER BY 1"
 BAR = {"chart_type": "bar", "x": "station", "y": ["total"], "title": "Totals"}
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[ServedApp]:
-    with serve_ironstar(web_settings(lab_data_dir(tmp_path))) as app:
-        yield app
-
-
-@pytest.fixture
 def api(lab: ServedApp) -> Iterator[httpx.Client]:
-    client, csrf = sign_in_locally(lab)
-    client.headers["x-csrf-token"] = csrf
-    try:
+    with signed_in(lab) as client:
         yield client
-    finally:
-        client.close()
 
 
 def completed_query(api: httpx.Client) -> dict[str, str]:

@@ -5,34 +5,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from ironstar.domain.session import SignInIdentity
-from tests.e2e.conftest import lab_data_dir
-from tests.integration.web.conftest import ServedApp, serve_ironstar, sign_in_locally, web_settings
+from tests.integration.web.conftest import (
+    ServedApp,
+    signed_in,
+)
 
 HTML = {"accept": "text/html"}
 TOTALS = "SELECT station, sum(value) AS total FROM measurements GROUP BY station ORDER BY 1"
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> Iterator[ServedApp]:
-    with serve_ironstar(web_settings(lab_data_dir(tmp_path))) as app:
-        yield app
-
-
-@pytest.fixture
 def analyst(lab: ServedApp) -> Iterator[httpx.Client]:
-    client, csrf = sign_in_locally(lab)
-    client.headers["x-csrf-token"] = csrf
-    client.headers.update(HTML)
-    try:
+    with signed_in(lab) as client:
+        client.headers.update(HTML)
         yield client
-    finally:
-        client.close()
 
 
 def completed_query(lab: ServedApp, client: httpx.Client) -> str:
