@@ -25,8 +25,8 @@ Rebuild: a realistic log over all six aggregates (sessions, catalogs, query runs
 dashboards, saved queries, preferences) is written straight through the event store in
 large group-committed batches, then ``runner.rebuild()`` of every projection is timed,
 then ``rebuild(names=[one])`` for each projection (which reads only the event types that
-projection applies). The read floor is the same log read page by page (``read_all``,
-pages of 5,000 as the runner's catch-up reads them, decoded) without applying anything.
+projection applies). The read floor is the same log read page by page (``read_all``, in
+pages of the runner's CATCH_UP_PAGE, decoded) without applying anything.
 
 ``--profile commands|rebuild`` runs that part once more under cProfile (event loop and
 worker threads) and prints the top costs.
@@ -72,13 +72,13 @@ from ironstar.domain.grid import GRID_COLUMNS, GridRect, ensure_free
 from ironstar.domain.kernel import ChartDefinition, DatasetRef, name_key
 from ironstar.eventstore.model import NewEvent
 from ironstar.eventstore.sqlstore import SqlEventStore
+from ironstar.projections.runner import CATCH_UP_PAGE
 from ironstar.settings import Settings
 
 PG_ENV = "IRONSTAR_BENCH_POSTGRES_URL"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 COMMANDS_TARGET = 3_000.0  # commands/s, one caller, SQLite
 REBUILD_TARGET = 100_000.0  # events/s, all projections
-CATCH_UP_PAGE = 5_000  # ProjectionRunner's catch_up_batch_size
 
 # ---- scale ---------------------------------------------------------------------------
 
@@ -1048,8 +1048,9 @@ async def bench_rebuild(
     target: bool,
     profiler: ThreadProfiler | None = None,
     singles: bool = True,
+    case: str = "rebuild",
 ) -> tuple[list[RebuildRow], list[str]]:
-    app = build_app(backend.app_settings("rebuild"))
+    app = build_app(backend.app_settings(case))
     rows: list[RebuildRow] = []
     notes: list[str] = []
     try:
@@ -1354,7 +1355,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     )
                     add_rebuild("PostgreSQL", res, pg)
             if args.profile and sqlite_backends:
-                sb = sqlite_backends[0]
+                # commands at the default durability; the rebuild as the rebuild case ran
+                sb = sqlite_backends[0 if args.profile == "commands" else -1]
                 profiler = ThreadProfiler()
                 if args.profile == "commands":
                     print("profiling commands ...", file=sys.stderr, flush=True)
@@ -1365,12 +1367,13 @@ async def main_async(args: argparse.Namespace) -> int:
                 else:
                     print("profiling rebuild ...", file=sys.stderr, flush=True)
                     await bench_rebuild(
-                        sqlite_backends[-1],
+                        sb,
                         scale.rebuild_events // 2,
                         1,
                         target=False,
                         profiler=profiler,
                         singles=False,
+                        case="profile-rebuild",
                     )
                 report.profiles.append(profiler.report(f"{args.profile} on {sb.name}"))
         finally:

@@ -21,6 +21,7 @@ def _pg(sql: str) -> str:
 
 class _PgTx:
     __slots__ = ("_conn",)
+    dialect = "postgres"
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn

@@ -53,7 +53,7 @@ def describe(e: object) -> str:
 
 class DashboardHistory:
     name = "dashboard_history"
-    version = 1
+    version = 2
     tables = ("dashboard_history",)
     event_types = names_of(d)
 
@@ -68,15 +68,16 @@ class DashboardHistory:
 
     def create(self, tx: Tx) -> None:
         self._latest = {}
+        # Rows are kept in the order they are written (by position: SQLite's rowid), so
+        # each insert appends at the end of the table instead of landing somewhere inside
+        # it by dashboard: the layouts are most of the table, and a rebuild wrote them
+        # all over the file. The unique (dashboard, version) index is all reads need.
+        position = "INTEGER" if tx.dialect == "sqlite" else "BIGINT"
         tx.execute(
             "CREATE TABLE IF NOT EXISTS dashboard_history (dashboard_id TEXT NOT NULL, "
-            "version BIGINT NOT NULL, position BIGINT NOT NULL, event_type TEXT NOT NULL, "
-            "user_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, summary TEXT NOT NULL, "
-            "layout TEXT NOT NULL, PRIMARY KEY (dashboard_id, version))"
-        )
-        tx.execute(
-            "CREATE INDEX IF NOT EXISTS dashboard_history_by_position "
-            "ON dashboard_history (dashboard_id, position)"
+            f"version BIGINT NOT NULL, position {position} PRIMARY KEY, "
+            "event_type TEXT NOT NULL, user_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, "
+            "summary TEXT NOT NULL, layout TEXT NOT NULL, UNIQUE (dashboard_id, version))"
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
@@ -118,8 +119,7 @@ class DashboardHistory:
                 )
             )
         tx.executemany(
-            "INSERT INTO dashboard_history VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (dashboard_id, version) DO NOTHING",
+            "INSERT INTO dashboard_history VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             rows,
         )
         self._remember(latest)
