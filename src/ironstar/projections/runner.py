@@ -48,16 +48,19 @@ class Projection(Protocol):
 
 
 @contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Catch-up allocates millions of short-lived objects (rows, events, payloads), and
-    each collection of the older generations walks the whole heap: collect the young
-    generation less often while catching up (cycles are still collected), as before after."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 50_000), max(before[1], 50), max(before[2], 100))
+def _no_cycle_collection() -> Iterator[None]:
+    """Catch-up allocates millions of short-lived, acyclic objects (rows, events,
+    payloads), and the cyclic collector kept walking them: ~8% of a 1M-event rebuild,
+    with no cycles found (peak memory was the same without it). Pause it while catching
+    up, then collect the young generations once."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        if was_enabled:
+            gc.enable()
+            gc.collect(1)
 
 
 # Catch-up and rebuild pages: each is one transaction, so a row that many events change
@@ -191,7 +194,7 @@ class ProjectionRunner:
         else:
             await self._db.bulk(True)
             try:
-                with _fewer_collections():
+                with _no_cycle_collection():
                     await self._catch_up_to(head)
             finally:
                 await self._db.bulk(False)
