@@ -943,20 +943,20 @@ class LogGenerator:
                     event = d.ChartResized(
                         **base, at=self.at(), chart_id=chart_id, tab_id=tab, position=wanted
                     )
-            elif roll < 0.55 and charts and len(tabs) > 1:  # to another tab, same place
+            elif roll < 0.55 and charts and len(tabs) > 1:  # to another tab's highest free place
                 chart_id = rng.choice(list(charts))
                 tab, rect = charts[chart_id]
                 target = rng.choice([t[0] for t in tabs if t[0] != tab])
-                if fits(rect, target):
-                    charts[chart_id] = (target, rect)
-                    event = d.ChartMovedToTab(
-                        **base,
-                        at=self.at(),
-                        chart_id=chart_id,
-                        from_tab_id=tab,
-                        tab_id=target,
-                        position=rect,
-                    )
+                placed = free_spot(target, rect.width, rect.height)
+                charts[chart_id] = (target, placed)
+                event = d.ChartMovedToTab(
+                    **base,
+                    at=self.at(),
+                    chart_id=chart_id,
+                    from_tab_id=tab,
+                    tab_id=target,
+                    position=placed,
+                )
             elif roll < 0.65:
                 event = add_chart()
             elif roll < 0.72 and charts:

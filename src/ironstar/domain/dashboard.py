@@ -51,7 +51,7 @@ from ironstar.domain.dashboard_messages import (
     TabRenamed,
     TabsReordered,
 )
-from ironstar.domain.grid import GridRect, ensure_free, parse_grid_rect
+from ironstar.domain.grid import GridRect, ensure_free, first_free, parse_grid_rect
 from ironstar.domain.kernel import (
     Name,
     UserId,
@@ -171,6 +171,19 @@ def _placed(state: DashboardState, tab_id: str, rect: GridRect, *, chart_id: str
     return rect
 
 
+def _first_free_place(state: DashboardState, tab_id: str, chart: PlacedChart) -> GridRect:
+    """Where a chart moved to another tab without a place lands: the highest place
+    there that fits its size, so it never hides below blank rows or fails on a taken
+    spot."""
+    size = chart.position
+    rect = first_free(size.width, size.height, state.occupied(tab_id).values())
+    if rect is None:
+        raise errors.GridOverlap(
+            f"the tab has no free place for a chart of {size.width}x{size.height} cells"
+        )
+    return rect
+
+
 def _create(command: CreateDashboard, state: DashboardState | None) -> list[Events]:
     if state is not None:
         raise errors.AlreadyExists(f"dashboard {command.dashboard_id!r} already exists")
@@ -254,10 +267,13 @@ def _decide_charts(command: Commands, state: DashboardState, at: float) -> list[
         case MoveChartToTab():
             chart = state.chart(command.chart_id)
             target = state.tab(command.tab_id)
-            wanted = command.position or chart.position
             if target.tab_id == chart.tab_id:
+                wanted = command.position or chart.position
                 return _reposition(ChartMoved, state, chart, wanted, u, at)
-            rect = _placed(state, target.tab_id, wanted, chart_id=chart.chart_id)
+            if command.position is not None:
+                rect = _placed(state, target.tab_id, command.position, chart_id=chart.chart_id)
+            else:
+                rect = _first_free_place(state, target.tab_id, chart)
             return [
                 ChartMovedToTab(
                     dashboard_id=d,

@@ -79,7 +79,7 @@ class RemoveChart(DashboardCommand, frozen=True, kw_only=True):
 class MoveChartToTab(DashboardCommand, frozen=True, kw_only=True):
     chart_id: str
     tab_id: str
-    position: GridRect | None = None  # None: the same place on the other tab
+    position: GridRect | None = None  # None: the highest free place of the chart's size
 
 
 class MoveChart(DashboardCommand, frozen=True, kw_only=True):

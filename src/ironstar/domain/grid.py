@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from ironstar.domain.errors import GridOverlap, OutOfGrid
@@ -63,3 +64,20 @@ def ensure_free(rect: GridRect, occupied: dict[str, GridRect]) -> None:
     for chart_id, other in occupied.items():
         if rect.overlaps(other):
             raise GridOverlap(f"that place overlaps chart {chart_id!r}")
+
+
+def first_free(width: int, height: int, occupied: Iterable[GridRect]) -> GridRect | None:
+    """The highest free place of this size, leftmost among equals; None if none is left.
+
+    Only rows 0 and the bottoms of occupied rectangles (and columns 0 and their right
+    edges) need trying: a free place anywhere else could move up or left and stay free.
+    """
+    taken = list(occupied)
+    rows = sorted({0, *(r.bottom for r in taken)})
+    columns = sorted({0, *(r.right for r in taken)})
+    for y in rows:
+        for x in columns:
+            candidate = GridRect(x=x, y=y, width=width, height=height)
+            if candidate.inside_grid() and not any(candidate.overlaps(r) for r in taken):
+                return candidate
+    return None

@@ -218,6 +218,9 @@ def flow(c: httpx.Client) -> None:
     first = ok(c.post(f"/api/dashboards/{board}/charts", json=place), 201)["chart_id"]
     second = ok(c.post(f"/api/dashboards/{board}/charts", json={**place, "x": 6}), 201)["chart_id"]
     ok(c.post(f"/api/dashboards/{board}/charts/{second}/move-to-tab", json={"tab_id": details}))
+    on_details = ok(c.get(f"/api/dashboards/{board}"))["tabs"][1]["charts"]
+    # it was at x=6 on Overview; on the empty tab it goes to the top left
+    assert [(m["chart_id"], m["x"], m["y"], m["w"]) for m in on_details] == [(second, 0, 0, 6)]
     ok(c.post(f"/api/dashboards/{board}/charts/{first}/move", json={"x": 2, "y": 1}))
     resized = ok(c.post(f"/api/dashboards/{board}/charts/{first}/resize", json={"w": 8, "h": 5}))
     version_with_two = ok(c.get(f"/api/dashboards/{board}"))["version"]

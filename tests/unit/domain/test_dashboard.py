@@ -361,30 +361,56 @@ def test_unknown_charts_are_refused(command: object) -> None:
     dashboards.given(CREATED, CHART_A).when(command).then_rejected(errors.UnknownChart)
 
 
-def test_move_chart_to_another_tab_keeps_its_place() -> None:
+def moved_to_details(position: GridRect) -> ChartMovedToTab:
+    return ChartMovedToTab(
+        dashboard_id=D,
+        user_id=ADA,
+        at=6.0,
+        chart_id="a",
+        from_tab_id="t1",
+        tab_id="t2",
+        position=position,
+    )
+
+
+def test_move_chart_to_an_empty_tab_lands_at_its_top() -> None:
+    low = msgspec.structs.replace(CHART_A, position=rect(6, 20))
     state = (
-        dashboards.given(CREATED, DETAILS, CHART_A)
+        dashboards.given(CREATED, DETAILS, low)
         .when(MoveChartToTab(dashboard_id=D, actor=ADA, at=6, chart_id="a", tab_id="t2"))
-        .then(
-            ChartMovedToTab(
-                dashboard_id=D,
-                user_id=ADA,
-                at=6.0,
-                chart_id="a",
-                from_tab_id="t1",
-                tab_id="t2",
-                position=rect(0, 0),
-            )
-        )
+        .then(moved_to_details(rect(0, 0)))
     )
     assert state.chart("a").tab_id == "t2"
 
 
-def test_move_chart_to_a_tab_where_its_place_is_taken_is_refused() -> None:
+def test_move_chart_to_another_tab_takes_the_highest_place_its_size_fits() -> None:
+    # Details holds a 4x3 chart at the top left and a full-width one below it: the
+    # moved 4x3 chart fits beside the first, not below everything.
+    corner = msgspec.structs.replace(CHART_B, tab_id="t2", chart_id="b", position=rect(0, 0))
+    wide = msgspec.structs.replace(
+        CHART_B, tab_id="t2", chart_id="c", position=rect(0, 3, width=12, height=2)
+    )
+    dashboards.given(CREATED, DETAILS, CHART_A, corner, wide).when(
+        MoveChartToTab(dashboard_id=D, actor=ADA, at=6, chart_id="a", tab_id="t2")
+    ).then(moved_to_details(rect(4, 0)))
+
+
+def test_move_chart_to_a_full_row_goes_below_it() -> None:
+    full = msgspec.structs.replace(
+        CHART_B, tab_id="t2", chart_id="b", position=rect(0, 0, width=12, height=4)
+    )
+    dashboards.given(CREATED, DETAILS, CHART_A, full).when(
+        MoveChartToTab(dashboard_id=D, actor=ADA, at=6, chart_id="a", tab_id="t2")
+    ).then(moved_to_details(rect(0, 4)))
+
+
+def test_move_chart_to_a_taken_place_given_explicitly_is_refused() -> None:
     on_details = msgspec.structs.replace(CHART_B, tab_id="t2", chart_id="b", position=rect(2, 2))
     given = dashboards.given(CREATED, DETAILS, CHART_A, on_details)
     given.when(
-        MoveChartToTab(dashboard_id=D, actor=ADA, at=6, chart_id="a", tab_id="t2")
+        MoveChartToTab(
+            dashboard_id=D, actor=ADA, at=6, chart_id="a", tab_id="t2", position=rect(0, 0)
+        )
     ).then_rejected(errors.GridOverlap)
     assert dashboard.decide(
         MoveChartToTab(

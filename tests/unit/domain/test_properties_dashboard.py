@@ -22,6 +22,7 @@ from ironstar.domain.dashboard import (
     ReorderTabs,
     ResizeChart,
 )
+from ironstar.domain.grid import GRID_COLUMNS
 from ironstar.domain.kernel import ChartDefinition, UserId, name_key
 
 from .properties import check_history, run
@@ -168,9 +169,21 @@ def effect(
             assert command.chart_id not in [c.chart_id for c in after.charts]
         case MoveChartToTab():
             assert before is not None
-            chart = after.chart(command.chart_id)
-            wanted = command.position or before.chart(command.chart_id).position
-            assert (chart.tab_id, chart.position) == (command.tab_id, wanted)
+            chart, was = after.chart(command.chart_id), before.chart(command.chart_id)
+            assert chart.tab_id == command.tab_id
+            if command.position is not None:
+                assert chart.position == command.position
+            elif was.tab_id == command.tab_id:
+                assert chart.position == was.position
+            else:  # the highest free place of its size: nothing free above it
+                size = (chart.position.width, chart.position.height)
+                assert size == (was.position.width, was.position.height)
+                others = after.occupied(command.tab_id, except_chart=chart.chart_id).values()
+                at = chart.position
+                for y in range(at.y + 1):  # every place before it, tried one by one
+                    for x in range(GRID_COLUMNS - at.width + 1 if y < at.y else at.x):
+                        place = GridRect(x=x, y=y, width=at.width, height=at.height)
+                        assert any(place.overlaps(o) for o in others), (place, at)
         case MoveChart():
             assert before is not None
             old, new = (

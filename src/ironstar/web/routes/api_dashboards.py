@@ -208,7 +208,8 @@ async def move_chart_to_tab(
     cmd: Command,
     response: Response,
 ) -> ChartWritten:
-    """Move a chart to another tab: to (x, y, w, h) if all are given, else the same place."""
+    """Move a chart to another tab: to (x, y, w, h) if all are given, else to the highest
+    place there that fits its size."""
     rect = None
     if None not in (body.x, body.y, body.w, body.h):
         rect = GridRect(x=body.x, y=body.y, width=body.w, height=body.h)  # type: ignore[arg-type]
