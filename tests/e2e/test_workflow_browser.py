@@ -225,6 +225,9 @@ def test_the_seed_workflow_in_the_browser(lab_app: ServedApp, context: Any, shot
     expect(page.locator("[data-grid-item]")).to_have_count(0)
     page.locator(".tab", has_text="Details").click()
     expect(page.locator("[data-grid-item]")).to_have_count(1)
+    # dragged down on Overview, it lands at the top of the empty tab
+    wait_for_layout(lab_app, page, dashboard_url, second_id, lambda c: (c["x"], c["y"]) == (0, 0))
+    page.screenshot(path=shots / "06b-moved-to-details.png", full_page=True)
 
     # Rename.
     page.locator("summary", has_text="Rename").click()

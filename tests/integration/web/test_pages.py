@@ -125,3 +125,27 @@ def test_errors_render_inline_with_their_code(lab: ServedApp, analyst: httpx.Cli
     assert taken.status_code == 409 and "name_taken" in taken.text
     empty = analyst.post("/queries", data={"sql": "   "})
     assert empty.status_code == 422 and "invalid_sql" in empty.text
+
+
+def test_the_add_chart_form_proposes_the_highest_free_place(
+    lab: ServedApp, analyst: httpx.Client
+) -> None:
+    query_id = completed_query(lab, analyst)
+    board = analyst.post("/dashboards", data={"name": "Places"}).headers["location"]
+    tab = analyst.get(board, headers={"accept": "application/json"}).json()["tabs"][0]["tab_id"]
+
+    def proposed() -> tuple[str, str]:
+        page = analyst.get(board).text
+        return _input_value(page, "add-x"), _input_value(page, "add-y")
+
+    assert proposed() == ("0", "0")
+    place = {"query_id": query_id, "tab": tab, "x": "0", "y": "0", "w": "6", "h": "4"}
+    assert analyst.post(f"{board}/charts", data=place).status_code == 303
+    assert proposed() == ("6", "0")  # beside the first chart, not below it
+    assert analyst.post(f"{board}/charts", data={**place, "x": "6"}).status_code == 303
+    assert proposed() == ("0", "4")
+
+
+def _input_value(page: str, input_id: str) -> str:
+    tag = page[page.index(f'id="{input_id}"') :].split(">", 1)[0]
+    return tag.split('value="', 1)[1].split('"', 1)[0]

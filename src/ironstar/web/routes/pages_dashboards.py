@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from ironstar.domain import dashboard as commands
 from ironstar.domain import errors
-from ironstar.domain.grid import GridRect
+from ironstar.domain.grid import GridRect, first_free
 from ironstar.web.context import Viewer, require_viewer, services_of
 from ironstar.web.routes.pages_home import json_twin
 from ironstar.web.routes.pages_query import chart_option, owned_query
@@ -32,6 +32,7 @@ from ironstar.web.routes.pages_support import (
     wants_json,
 )
 
+_NEW_CHART_WIDTH, _NEW_CHART_HEIGHT = 6, 4  # half the grid wide: two charts side by side
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(require_viewer)]
 
@@ -94,14 +95,24 @@ async def dashboard_body_context(
     current = next((t for t in tabs if t["tab_id"] == tab_id), tabs[0] if tabs else None)
     queries = await services_of(request).app.reads.queries(viewer.user_id, limit=100)
     chartable = [q for q in queries if q["status"] == "completed" and q["chart_config"]]
-    bottom = max((c["y"] + c["height"] for c in (current or {}).get("charts", [])), default=0)
     return {
         "dashboard": layout,
         "tab": current,
         "chartable": chartable,
-        "next_y": bottom,
+        "next_place": _suggested_place((current or {}).get("charts", [])),
         "titles": {q["query_id"]: q for q in queries},
     }
+
+
+def _suggested_place(charts: list[dict[str, Any]]) -> GridRect:
+    """Where the add-chart form proposes a new chart of the default size: the highest
+    free place on the tab (the bottom when the tab is full)."""
+    taken = [GridRect(x=c["x"], y=c["y"], width=c["width"], height=c["height"]) for c in charts]
+    place = first_free(_NEW_CHART_WIDTH, _NEW_CHART_HEIGHT, taken)
+    if place is None:
+        bottom = max((r.bottom for r in taken), default=0)
+        place = GridRect(x=0, y=bottom, width=_NEW_CHART_WIDTH, height=_NEW_CHART_HEIGHT)
+    return place
 
 
 @router.get("/dashboards/{dashboard_id}", name="dashboard")
