@@ -292,6 +292,9 @@ class Backend:
 
     def app_settings(self, case: str) -> Settings: ...
     def floor_store(self, case: str) -> SqlEventStore: ...
+    def raw_commit_rate(self) -> float | None:
+        return None
+
     def cleanup(self) -> None: ...
 
 
@@ -318,6 +321,26 @@ class SqliteBackend(Backend):
             build_registry(),
             synchronous=self.synchronous,  # type: ignore[arg-type]
         )
+
+    def raw_commit_rate(self, count: int = 2_000) -> float:
+        """Transactions/s of one small INSERT and COMMIT each, straight through sqlite3 in
+        WAL mode with this durability and no store around it: the most one caller waiting
+        on each of its own commits could reach on this disk."""
+        path = self.dir / "raw-commits.db"
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)")
+            payload = b"x" * 200
+            started = time.perf_counter()
+            for _ in range(count):
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("INSERT INTO t (payload) VALUES (?)", (payload,))
+                conn.execute("COMMIT")
+            return count / (time.perf_counter() - started)
+        finally:
+            conn.close()
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -582,7 +605,16 @@ async def bench_commands(
         CommandRow(f"{c} callers, wait=True (read-your-writes)", m(f"wait{c}"), m(f"floor{c}")),
     ]
     floor1 = m("floor1").value
+    raw = await asyncio.to_thread(backend.raw_commit_rate) if target else None
     notes = [
+        *(
+            [
+                f"SQLite alone, one INSERT + COMMIT per transaction with this durability and "
+                f"no Python store around it: {raw:,.0f} transactions/s on this disk"
+            ]
+            if raw is not None
+            else []
+        ),
         *(
             [
                 f"one caller waits for each command's own commit: the store alone does "
