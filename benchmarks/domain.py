@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import importlib.metadata
 import io
 import itertools
 import os
@@ -59,6 +58,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:  # run as a script (python benchmarks/domain.py): this folder is on sys.path
+    from report import print_table, verdict_cell, version
+except ModuleNotFoundError:  # imported as benchmarks.domain (by the tests)
+    from benchmarks.report import print_table, verdict_cell, version
 
 from ironstar.application.app import Ironstar
 from ironstar.bootstrap import build_app, build_registry
@@ -1193,83 +1197,61 @@ DASHBOARD_EVENTS = frozenset(e.__name__ for e in d.EVENTS)
 
 
 def print_commands(title: str, rows: list[CommandRow], notes: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for col, kw in (
-        ("case", {}),
-        ("app (Ironstar.execute)", {"justify": "right"}),
-        ("store floor (append)", {"justify": "right"}),
-        ("app/floor", {"justify": "right"}),
-        ("target", {}),
-        ("result", {}),
-    ):
-        table.add_column(col, **kw)
+    columns = [
+        ("case", False),
+        ("app (Ironstar.execute)", True),
+        ("store floor (append)", True),
+        ("app/floor", True),
+        ("target", False),
+        ("result", False),
+    ]
+    cells = []
     for r in rows:
-        verdict = r.verdict()
-        style = {"PASS": "green", "MISS": "bold red"}.get(verdict, "")
         ratio = r.ratio()
-        table.add_row(
-            r.case,
-            r.app.text() + " cmd",
-            r.floor.text(),
-            "—" if ratio is None else f"{ratio:.2f}x",
-            r.target,
-            f"[{style}]{verdict}[/]" if style else verdict,
+        cells.append(
+            [
+                r.case,
+                r.app.text() + " cmd",
+                r.floor.text(),
+                "—" if ratio is None else f"{ratio:.2f}x",
+                r.target,
+                verdict_cell(r.verdict()),
+            ]
         )
-    console = Console(width=max(Console().width, 150))
-    console.print(table)
-    for line in notes:
-        console.print(f"  {line}")
+    print_table(title, columns, cells, notes)
 
 
 def print_rebuild(title: str, rows: list[RebuildRow], notes: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for col, kw in (
-        ("case", {}),
-        ("events read", {"justify": "right"}),
-        ("events applied", {"justify": "right"}),
-        ("seconds", {"justify": "right"}),
-        ("events read/s", {"justify": "right"}),
-        ("applied/s", {"justify": "right"}),
-        ("target", {}),
-        ("result", {}),
-    ):
-        table.add_column(col, **kw)
+    columns = [
+        ("case", False),
+        ("events read", True),
+        ("events applied", True),
+        ("seconds", True),
+        ("events read/s", True),
+        ("applied/s", True),
+        ("target", False),
+        ("result", False),
+    ]
+    cells = []
     for r in rows:
-        verdict = r.verdict()
-        style = {"PASS": "green", "MISS": "bold red"}.get(verdict, "")
         sec = r.seconds or 0
-        table.add_row(
-            r.case,
-            f"{r.events:,}",
-            f"{r.own:,}",
-            f"{sec:.2f}",
-            f"{r.rate:,.0f}" if r.rate else "—",
-            f"{r.own / sec:,.0f}" if sec else "—",
-            r.target,
-            f"[{style}]{verdict}[/]" if style else verdict,
+        cells.append(
+            [
+                r.case,
+                f"{r.events:,}",
+                f"{r.own:,}",
+                f"{sec:.2f}",
+                f"{r.rate:,.0f}" if r.rate else "—",
+                f"{r.own / sec:,.0f}" if sec else "—",
+                r.target,
+                verdict_cell(r.verdict()),
+            ]
         )
-    console = Console(width=max(Console().width, 150))
-    console.print(table)
-    for r in rows:
-        if r.note:
-            console.print(f"  {r.case.strip()}: runs (events/s) {r.note}")
-    for line in notes:
-        console.print(f"  {line}")
+    runs = [f"{r.case.strip()}: runs (events/s) {r.note}" for r in rows if r.note]
+    print_table(title, columns, cells, [*runs, *notes])
 
 
 def machine_facts(pg: str) -> list[str]:
-    def version(pkg: str) -> str:
-        try:
-            return importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
-
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     return [
         f"cores: {os.cpu_count()}  load average at the end: "

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.metadata
 import itertools
 import os
 import platform
@@ -56,6 +55,11 @@ from typing import Any
 import msgspec
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, Snapshot
+
+try:  # run as a script (python benchmarks/eventstore.py): this folder is on sys.path
+    from report import print_table, verdict_cell, version
+except ModuleNotFoundError:  # imported as benchmarks.eventstore
+    from benchmarks.report import print_table, verdict_cell, version
 
 from ironstar.eventstore.codec import EventRegistry
 from ironstar.eventstore.migrations import migrations_for
@@ -1255,26 +1259,19 @@ def async_(fn: Callable[[], Measure]) -> Callable[[], Awaitable[Measure]]:
 # ---- output --------------------------------------------------------------------------
 
 
-def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for col, kw in (
-        ("case", {}),
-        ("ours", {"justify": "right"}),
-        ("raw floor", {"justify": "right"}),
-        ("eventsourcing", {"justify": "right"}),
-        ("ours/raw", {"justify": "right"}),
-        ("ours/es", {"justify": "right"}),
-        ("target", {}),
-        ("result", {}),
-    ):
-        table.add_column(col, **kw)
-    for r in rows:
-        verdict = r.verdict()
-        style = {"PASS": "green", "MISS": "bold red"}.get(verdict, "")
-        table.add_row(
+def print_results(title: str, rows: list[Row], notes: list[str]) -> None:
+    columns = [
+        ("case", False),
+        ("ours", True),
+        ("raw floor", True),
+        ("eventsourcing", True),
+        ("ours/raw", True),
+        ("ours/es", True),
+        ("target", False),
+        ("result", False),
+    ]
+    cells = [
+        [
             r.case,
             r.ours.text(r.unit),
             r.raw.text(r.unit),
@@ -1282,28 +1279,19 @@ def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
             ratio_text(r.speed_vs(r.raw)),
             ratio_text(r.speed_vs(r.es)),
             r.target,
-            f"[{style}]{verdict}[/]" if style else verdict,
-        )
-    console = Console(width=max(Console().width, 160))
-    console.print(table)
-    console.print(
+            verdict_cell(r.verdict()),
+        ]
+        for r in rows
+    ]
+    explained = [
         "ratios are speed ratios (>1 = ours faster): throughput ours/other, latency other/ours. "
-        "(b)'s raw floor is (a)'s raw one-transaction-per-row figure."
-    )
-    for r in rows:
-        if r.raw_label:
-            console.print(f"  {r.case.strip()}: raw floor column = {r.raw_label}")
-    for line in notes:
-        console.print(f"  {line}")
+        "(b)'s raw floor is (a)'s raw one-transaction-per-row figure.",
+        *(f"{r.case.strip()}: raw floor column = {r.raw_label}" for r in rows if r.raw_label),
+    ]
+    print_table(title, columns, cells, [*explained, *notes], width=160)
 
 
 def machine_facts(pg: str) -> list[str]:
-    def version(pkg: str) -> str:
-        try:
-            return importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            return "?"
-
     return [
         f"cores: {os.cpu_count()}  platform: {platform.platform()}",
         f"python {platform.python_version()} ({sys.executable})",
@@ -1377,7 +1365,7 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"{name} settings:")
         for line in settings:
             print(f"  {line}")
-        print_table(f"{name} ({mode})", rows, notes)
+        print_results(f"{name} ({mode})", rows, notes)
         misses += sum(r.verdict() == "MISS" for r in rows)
     print()
     print(
