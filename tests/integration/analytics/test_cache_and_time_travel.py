@@ -8,7 +8,7 @@ from ironstar.analytics import results
 from ironstar.analytics.cache import cache_key, normalise_sql
 from ironstar.analytics.outcomes import QueryCompleted, QueryRequest
 
-from .conftest import Engine, write_lake
+from .conftest import Engine, make_engine, write_lake
 
 pytestmark = pytest.mark.anyio
 
@@ -43,6 +43,28 @@ async def test_same_sql_on_same_snapshot_reuses_the_result(async_engine: Engine)
     assert not async_engine.store.exists("results/b.parquet")
     fresh = await completed(async_engine, "c", TOTAL, use_cache=False)
     assert not fresh.cached and fresh.summary.result_key == "results/c.parquet"
+
+
+async def test_a_restarted_engine_still_finds_the_results_it_computed(
+    async_engine: Engine,
+) -> None:
+    first = await completed(async_engine, "a", TOTAL)
+    restarted = make_engine(async_engine.data_dir)  # a fresh process: nothing in memory
+    try:
+        again = await completed(restarted, "b", TOTAL)
+        assert again.cached and again.summary == first.summary
+        # retention removed the result: the entry goes too, and the query runs again
+        restarted.store.delete(first.summary.result_key)
+        gone = await completed(restarted, "c", TOTAL)
+        assert not gone.cached and gone.summary.result_key == "results/c.parquet"
+    finally:
+        await restarted.executor.close()
+    once_more = make_engine(async_engine.data_dir)
+    try:
+        latest = await completed(once_more, "d", TOTAL)
+        assert latest.cached and latest.summary.result_key == "results/c.parquet"
+    finally:
+        await once_more.executor.close()
 
 
 async def test_new_snapshot_invalidates_and_pins_reproduce(async_engine: Engine) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from ironstar.analytics import results
 from ironstar.analytics.blobstore import BlobNotFound
+from ironstar.analytics.cache import INDEX_PREFIX
 from ironstar.analytics.outcomes import QueryCompleted, QueryRequest
 
 from .conftest import Engine
@@ -73,7 +74,10 @@ async def test_retention_removes_old_results(async_engine: Engine) -> None:
     new = await stored(async_engine, "SELECT 2 AS x", "new")
     now = time.time()
     removed = results.purge_results(async_engine.store, max_age_seconds=3600, now=now + 7200)
-    assert sorted(removed) == sorted([old, new])
+    # the results, and the result cache's index entries stored beside them
+    assert sorted(k for k in removed if k.startswith("results/")) == sorted([old, new])
+    assert len([k for k in removed if k.startswith(f"{INDEX_PREFIX}/")]) == 2
+    assert list(async_engine.store.list()) == []
     assert results.purge_results(async_engine.store, 3600, now) == []
     with pytest.raises(BlobNotFound):
         results.page(async_engine.store, old)
