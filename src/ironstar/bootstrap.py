@@ -10,6 +10,7 @@ from ironstar.analytics.engine import AnalyticsEngine
 from ironstar.application.app import Ironstar
 from ironstar.application.automation.expiry import expiry_job
 from ironstar.application.automation.queries import QueryRunner
+from ironstar.application.automation.retention import retention_job
 from ironstar.application.leadership import (
     READ_MODELS,
     FileLeadership,
@@ -114,4 +115,11 @@ def build_services(settings: Settings, *, clock: Callable[[], float] = time.time
         "session-expiry",
         expiry_job(workflow, leadership, interval=settings.expiry_sweep_seconds),
     )
+    if settings.result_retention_days > 0:
+        app.add_background_job(
+            "result-retention",
+            retention_job(
+                engine.blobs, leadership, max_age_seconds=settings.result_retention_days * 86_400
+            ),
+        )
     return Services(settings, app, engine, workflow, queries, leadership)

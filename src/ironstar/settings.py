@@ -22,6 +22,9 @@ class Settings:
     query_timeout_seconds: float = 60.0
     session_ttl_seconds: float = 8 * 3600
     expiry_sweep_seconds: float = 30.0
+    # 0 keeps every query result; otherwise results older than this many days are removed
+    # (a pinned re-run computes one again).
+    result_retention_days: float = 0.0
     max_body_bytes: int = 2 * 1024 * 1024
     # Sign-in: with neither GitHub nor OIDC configured, Ironstar runs in local
     # single-user mode and only listens on the loopback interface.
@@ -68,6 +71,7 @@ class Settings:
             query_timeout_seconds=float(env.get("IRONSTAR_QUERY_TIMEOUT", "60")),
             session_ttl_seconds=float(env.get("IRONSTAR_SESSION_TTL", str(8 * 3600))),
             expiry_sweep_seconds=float(env.get("IRONSTAR_EXPIRY_SWEEP_SECONDS", "30")),
+            result_retention_days=_retention_days(env.get("IRONSTAR_RESULT_RETENTION_DAYS", "0")),
             public_url=env.get("IRONSTAR_PUBLIC_URL", ""),
             github_client_id=env.get("IRONSTAR_GITHUB_CLIENT_ID", ""),
             github_client_secret=env.get("IRONSTAR_GITHUB_CLIENT_SECRET", ""),
@@ -79,3 +83,15 @@ class Settings:
             oidc_name=env.get("IRONSTAR_OIDC_NAME", "oidc"),
             demo_on_start=env.get("IRONSTAR_DEMO_ON_START", "1") not in ("0", "false", "no"),
         )
+
+
+def _retention_days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not days >= 0:  # also refuses NaN
+        raise ValueError(
+            f"IRONSTAR_RESULT_RETENTION_DAYS must be a number of days, 0 or more, not {text!r}"
+        )
+    return days

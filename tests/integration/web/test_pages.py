@@ -149,3 +149,14 @@ def test_the_add_chart_form_proposes_the_highest_free_place(
 def _input_value(page: str, input_id: str) -> str:
     tag = page[page.index(f'id="{input_id}"') :].split(">", 1)[0]
     return tag.split('value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_removed_result_is_explained_not_an_error(lab: ServedApp, analyst: httpx.Client) -> None:
+    query_id = completed_query(lab, analyst)
+    (stored,) = lab.settings.data_dir.rglob(f"{query_id}.parquet")
+    stored.unlink()  # what retention (or a person tidying the disk) does
+    page = analyst.get(f"/queries/{query_id}")
+    assert page.status_code == 200, page.text
+    assert "result_not_found" in page.text
+    gone = analyst.get(f"/api/queries/{query_id}/results", headers={"accept": "application/json"})
+    assert gone.status_code == 410 and gone.json()["code"] == "result_not_found"
