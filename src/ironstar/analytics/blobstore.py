@@ -17,6 +17,12 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 class BlobNotFound(KeyError):
     code = "result_not_found"
 
+    def __str__(self) -> str:  # a KeyError's own text is just the quoted key
+        return (
+            "this result is no longer stored (results can be removed after a while); "
+            "re-run the query pinned to its snapshot to get the same rows again"
+        )
+
 
 @dataclass(frozen=True)
 class BlobInfo:

@@ -157,6 +157,6 @@ def test_a_removed_result_is_explained_not_an_error(lab: ServedApp, analyst: htt
     stored.unlink()  # what retention (or a person tidying the disk) does
     page = analyst.get(f"/queries/{query_id}")
     assert page.status_code == 200, page.text
-    assert "result_not_found" in page.text
+    assert "result_not_found" in page.text and "re-run the query pinned" in page.text
     gone = analyst.get(f"/api/queries/{query_id}/results", headers={"accept": "application/json"})
     assert gone.status_code == 410 and gone.json()["code"] == "result_not_found"
