@@ -160,3 +160,16 @@ def test_a_removed_result_is_explained_not_an_error(lab: ServedApp, analyst: htt
     assert "result_not_found" in page.text and "re-run the query pinned" in page.text
     gone = analyst.get(f"/api/queries/{query_id}/results", headers={"accept": "application/json"})
     assert gone.status_code == 410 and gone.json()["code"] == "result_not_found"
+
+
+def test_kept_panel_sizes_read_in_words_and_reset(lab: ServedApp, analyst: httpx.Client) -> None:
+    assert "Nothing kept yet" in analyst.get("/preferences").text
+    kept = analyst.post("/preferences/ui-state", json={"panels": {"browser": 280}})
+    assert kept.status_code == 204
+    page = analyst.get("/preferences").text
+    assert "Dataset browser beside the SQL editor" in page and "280 px" in page
+    reset = analyst.post("/preferences/ui-state/reset", data={"idempotency_key": "reset-1"})
+    assert reset.status_code == 303
+    page = analyst.get(reset.headers["location"]).text
+    assert "Layout reset" in page and "Nothing kept yet" in page
+    assert analyst.get("/api/preferences").json()["ui_state"] == {}

@@ -1,4 +1,5 @@
-"""Pages: preferences (theme, default catalog set/clear) and the UI-state endpoint."""
+"""Pages: preferences (theme, default catalog set/clear, layout reset) and the UI-state
+endpoint."""
 
 from __future__ import annotations
 
@@ -32,7 +33,25 @@ async def preferences_context(request: Request, viewer: Viewer) -> dict[str, Any
     context = await layout_context(request, viewer, "preferences")
     names = services_of(request).engine.catalog_names()
     context["catalog_options"] = [(name, name) for name in names]
+    context["layout_choices"] = layout_choices((context["prefs"] or {}).get("ui_state") or {})
     return context
+
+
+_PANEL_NAMES = {"browser": "Dataset browser beside the SQL editor"}
+
+
+def layout_choices(ui_state: dict[str, Any]) -> list[tuple[str, str]]:
+    """The kept UI state in words: (what, how) pairs for the preferences page."""
+    choices = []
+    for name, value in sorted(ui_state.items()):
+        if name == "panels" and isinstance(value, dict):
+            for panel, size in sorted(value.items()):
+                label = _PANEL_NAMES.get(panel, f"Panel “{panel}”")
+                shown = f"{size} px" if isinstance(size, int | float) else str(size)
+                choices.append((label, shown))
+        else:
+            choices.append((name.replace("_", " ").capitalize(), json.dumps(value)))
+    return choices
 
 
 @router.get("/preferences", name="preferences")
@@ -47,6 +66,7 @@ async def preferences_page(request: Request, viewer: SignedIn) -> Response:
             "theme": "Theme saved.",
             "default": "Default catalog saved.",
             "cleared": "Default catalog cleared.",
+            "layout": "Layout reset: panels are back to their default sizes.",
         }.get(saved)
     return render(request, "pages/preferences.html", context)
 
@@ -106,6 +126,16 @@ async def preferences_default_catalog_clear(request: Request, viewer: SignedIn) 
         )
 
     return await _apply(request, viewer, action, "cleared")
+
+
+@router.post("/preferences/ui-state/reset", name="preferences_ui_state_reset")
+async def preferences_ui_state_reset(request: Request, viewer: SignedIn) -> Response:
+    async def action(form: dict[str, str], key: str | None) -> Any:
+        return await services_of(request).workflow.preference(
+            viewer.user_id, preferences.UpdateUiState, key, ui_state={}
+        )
+
+    return await _apply(request, viewer, action, "layout")
 
 
 @router.post("/preferences/ui-state", name="ui_state")
