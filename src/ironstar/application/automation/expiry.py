@@ -7,10 +7,10 @@ session refreshed or signed out meanwhile is refused by the domain and skipped.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from ironstar.application.automation.periodic import while_leading
 from ironstar.application.leadership import Leadership
 from ironstar.application.workflow import Workflow
 from ironstar.domain.errors import DomainError
@@ -42,12 +42,9 @@ def expiry_job(
 ) -> Callable[[], Awaitable[None]]:
     """A background job: sweep every ``interval`` seconds while this process leads."""
 
-    async def run() -> None:
-        while True:
-            if leadership.try_acquire(JOB):
-                count = await sweep_expired_sessions(workflow)
-                if count:
-                    log.info("expired %d session(s)", count)
-            await asyncio.sleep(interval)
+    async def sweep() -> None:
+        count = await sweep_expired_sessions(workflow)
+        if count:
+            log.info("expired %d session(s)", count)
 
-    return run
+    return while_leading(leadership, JOB, interval, sweep)

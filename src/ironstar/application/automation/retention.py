@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from ironstar.analytics.blobstore import BlobStore
 from ironstar.analytics.results import purge_results
+from ironstar.application.automation.periodic import while_leading
 from ironstar.application.leadership import Leadership
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,9 @@ def retention_job(
 ) -> Callable[[], Awaitable[None]]:
     """A background job: purge every ``interval`` seconds while this process leads."""
 
-    async def run() -> None:
-        while True:
-            if leadership.try_acquire(JOB):
-                removed = await purge_old_results(store, max_age_seconds)
-                if removed:
-                    log.info("retention removed %d stored result file(s)", len(removed))
-            await asyncio.sleep(interval)
+    async def purge() -> None:
+        removed = await purge_old_results(store, max_age_seconds)
+        if removed:
+            log.info("retention removed %d stored result file(s)", len(removed))
 
-    return run
+    return while_leading(leadership, JOB, interval, purge)
