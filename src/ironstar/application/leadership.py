@@ -118,5 +118,10 @@ class PostgresLeadership:
             self._conn.execute(f"SELECT {function}(%s)", (self._key(job),))
 
     def close(self) -> None:
-        self._held.clear()  # the server drops a session's locks with it
+        # Ending the session would drop its locks too, but only once the server notices
+        # the closed socket: give them back first, so whoever waits can take them at once.
+        if self._held:
+            with contextlib.suppress(Exception):  # a broken connection holds nothing
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
+        self._held.clear()
         self._conn.close()
