@@ -20,7 +20,7 @@ from ironstar.bootstrap import (
     open_leadership,
 )
 from ironstar.eventstore.model import EventFilter, RecordedEvent
-from ironstar.logs import configure_logging
+from ironstar.logs import configure_logging, stop_logging
 from ironstar.projections.runner import UnknownProjection
 from ironstar.settings import Settings
 
@@ -218,13 +218,16 @@ def serve(
 
     console.print(f"Ironstar on http://{host}:{port}/ (data in {settings.data_dir.resolve()})")
     configure_logging()
-    uvicorn.run(
-        create_app(settings, prepare=prepare),
-        host=host,
-        port=port,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    try:
+        uvicorn.run(
+            create_app(settings, prepare=prepare),
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        stop_logging()
 
 
 def _build_demo(settings: Settings, verbose: bool) -> None:

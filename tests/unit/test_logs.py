@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 from ironstar.logs import JsonFormatter
 
@@ -16,3 +18,27 @@ def test_a_log_line_is_json_with_its_request_fields() -> None:
     assert line["message"] == "request" and line["level"] == "info"
     assert (line["request_id"], line["correlation_id"]) == ("abc", "c-1")
     assert line["ts"].endswith("Z")
+
+
+def test_configured_logging_writes_every_line_from_its_thread_by_exit() -> None:
+    """The loop only queues records; a thread writes them, and nothing queued is lost
+    when the process ends (the queue is drained at exit)."""
+    script = (
+        "import logging\n"
+        "from ironstar.logs import configure_logging\n"
+        "configure_logging()\n"
+        "log = logging.getLogger('ironstar.test')\n"
+        "for n in range(500):\n"
+        "    log.info('request', extra={'request_id': f'r{n}'})\n"
+        "try:\n"
+        "    1 / 0\n"
+        "except ZeroDivisionError:\n"
+        "    log.exception('failed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [line["request_id"] for line in lines[:500]] == [f"r{n}" for n in range(500)]
+    assert lines[500]["message"] == "failed"
+    assert "ZeroDivisionError" in lines[500]["exception"]

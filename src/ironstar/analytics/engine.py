@@ -112,13 +112,16 @@ class AnalyticsEngine:
     def export(self, result_key: str, fmt: ExportFormat) -> Iterator[bytes]:
         return export(self.blobs, result_key, fmt)
 
-    def check_chart(self, config: dict[str, Any], result_key: str) -> None:
+    async def check_chart(self, config: dict[str, Any], result_key: str) -> None:
         """Raise ChartValidationError (chart_type_mismatch) when the config cannot draw
         this result; InvalidChartConfig when the config itself is malformed."""
         parsed = parse_chart_config(config)
-        with self.blobs.open(result_key) as handle:
-            schema = pq.read_schema(handle)
-        validate(parsed, schema)
+
+        def read_schema() -> Any:  # a file read (or a remote one): off the event loop
+            with self.blobs.open(result_key) as handle:
+                return pq.read_schema(handle)
+
+        validate(parsed, await asyncio.to_thread(read_schema))
 
     async def chart(
         self, config: dict[str, Any], result_key: str, budget: int = 2000

@@ -7,8 +7,8 @@ method takes an optional ``command_id`` - the caller's idempotency key.
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from ironstar.domain import catalog, dashboard, errors, preferences, query_sessi
 from ironstar.domain import session as sessions
 from ironstar.domain.grid import GridRect
 from ironstar.domain.kernel import ChartDefinition, DatasetRef, UserId, user_id_for
+from ironstar.ids import new_id
 
 
 class CatalogDirectory(Protocol):
@@ -39,13 +40,9 @@ class CatalogDirectory(Protocol):
 
 
 class ChartChecker(Protocol):
-    def check_chart(self, config: dict[str, Any], result_key: str) -> None:
+    async def check_chart(self, config: dict[str, Any], result_key: str) -> None:
         """Raise a chart validation error when ``config`` cannot draw this result."""
         ...
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 class Workflow:
@@ -73,7 +70,7 @@ class Workflow:
         self, identity: sessions.SignInIdentity, *, session_id: str | None = None
     ) -> tuple[str, UserId]:
         """A successful sign-in becomes a session; returns (session id, user id)."""
-        session_id = session_id or uuid.uuid4().hex + uuid.uuid4().hex
+        session_id = session_id or secrets.token_hex(32)  # a secret: not new_id()
         user = user_id_for(identity.provider, identity.provider_user_id)
         command = sessions.CreateSession(
             session_id=session_id,
@@ -270,7 +267,7 @@ class Workflow:
         if not config:
             raise errors.InvalidChart("this query has no chart configuration; configure one")
         if self.charts is not None and query["status"] == "completed":
-            self.charts.check_chart(config, query["result_key"])
+            await self.charts.check_chart(config, query["result_key"])
         chart_id = chart_id or new_id()
         await self.dashboard_command(
             actor,

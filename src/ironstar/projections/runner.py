@@ -334,11 +334,20 @@ class ProjectionRunner:
         return moved
 
     def _save_checkpoints(self, tx: Tx, moved: dict[str, int]) -> None:
+        # One statement per position, not per projection: a live page moves all of them
+        # to its last event, and each statement costs the writer thread a round trip
+        # through the GIL, which a busy event loop can hold for milliseconds.
         now = time.time()
-        tx.executemany(
-            "UPDATE projection_checkpoints SET position = ?, updated_at = ? WHERE name = ?",
-            [(position, now, name) for name, position in moved.items()],
-        )
+        names_at: dict[int, list[str]] = {}
+        for name, position in moved.items():
+            names_at.setdefault(position, []).append(name)
+        for position, names in names_at.items():
+            marks = ", ".join("?" * len(names))
+            tx.execute(
+                "UPDATE projection_checkpoints SET position = ?, updated_at = ? "
+                f"WHERE name IN ({marks})",
+                (position, now, *names),
+            )
 
     async def _apply_isolated(self, page: list[RecordedEvent]) -> dict[str, int]:
         """A failing event is recorded in projection_errors and skipped by that projection

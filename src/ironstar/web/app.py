@@ -62,6 +62,9 @@ def create_app(
         version="0.1.0",
         description="Event-sourced scientific data analysis: every HTML page has a JSON twin.",
         lifespan=lifespan,
+        # Metrics are Prometheus and logs our own JSON lines (see Metrics, logs.py): no
+        # OpenTelemetry, so skip its per-request provider lookups.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.secret = load_secret(settings.data_dir)

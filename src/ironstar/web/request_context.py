@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ironstar.ids import new_id
 from ironstar.web.security import (
     BodyTooLarge,
     add_security_headers,
@@ -59,7 +59,7 @@ class RequestContext:
             if name == b"x-request-id":
                 given = value
                 break
-        request_id = (given.decode("latin-1") or uuid.uuid4().hex)[:64]
+        request_id = (given.decode("latin-1") or new_id())[:64]
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +27,7 @@ from ironstar.application.handler import CommandResult, event_ids_for
 from ironstar.bootstrap import Services
 from ironstar.domain import errors
 from ironstar.domain.kernel import MAX_ID_LENGTH
+from ironstar.ids import new_id
 from ironstar.web.api_models import ID_PATTERN, Error
 from ironstar.web.context import Viewer, check_csrf, require_viewer, services_of
 from ironstar.web.errors import STATUS_BY_CODE
@@ -71,7 +71,7 @@ class Commander(Reader):
     def derived_id(self, purpose: str) -> str:
         """An id for something this command creates: stable across retries of one key."""
         if not self.keyed:
-            return uuid.uuid4().hex
+            return new_id()
         return hashlib.sha256(f"{self.command_id}\n{purpose}".encode()).hexdigest()[:32]
 
     async def written(self, result: CommandResult, response: Response) -> int:
@@ -134,7 +134,7 @@ async def commander(
         scoped = f"{viewer.user_id}\n{path}\n{idempotency_key}"
         command_id = "api:" + hashlib.sha256(scoped.encode()).hexdigest()[:40]
     else:
-        command_id = "api:" + uuid.uuid4().hex
+        command_id = "api:" + new_id()
     return Commander(viewer, services_of(request), command_id, bool(idempotency_key), path)
 
 

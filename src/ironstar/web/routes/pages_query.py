@@ -219,7 +219,7 @@ async def chart_preview(
     if query["status"] != "completed" or not query["result_key"]:
         return {"config": config}
     try:
-        services_of(request).engine.check_chart(config, query["result_key"])
+        await services_of(request).engine.check_chart(config, query["result_key"])
     except Exception as exc:
         described = error_of(exc)
         if described is None:

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from ironstar.ids import new_id
 from ironstar.web.context import Viewer, check_csrf, idempotency_key, services_of
 from ironstar.web.errors import WebError, describe
 
@@ -97,7 +98,7 @@ async def layout_context(request: Request, viewer: Viewer, active_nav: str) -> d
         "server_time_ms": int(services.workflow.clock() * 1000),
         # The page shows every event up to here; its SSE stream resumes after it.
         "live_after": services.app.runner.position,
-        "new_key": lambda: uuid.uuid4().hex,
+        "new_key": new_id,
         # Optional parts of pages (StrictUndefined: every name a template tests must exist).
         "error": None,
         "saved_row": None,
