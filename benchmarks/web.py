@@ -6,7 +6,8 @@
     (target p99 <= 50 ms) and throughput;
 (b) SSE clients on one dashboard: delay from a command to every client seeing it
     (target p99 <= 500 ms);
-(c) a 12-chart dashboard in Chromium: time to the first and to all charts drawn
+(c) a 12-chart dashboard in Chromium: time to the first and to all charts drawn, by the
+    page's own performance marks, counted from the navigation request
     (targets: first <= 1 s, all <= 3 s).
 
 Local single-user mode signs in one analyst only, so (a) runs N concurrent clients of that
@@ -88,7 +89,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(data_dir: Path) -> Iterator[str]:
+def server(data_dir: Path) -> Iterator[tuple[str, int]]:
+    """(url, process id) of a server started on ``data_dir``."""
     port = free_port()
     env = {
         **os.environ,
@@ -117,7 +119,7 @@ def server(data_dir: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not become ready in 120 s")
             time.sleep(0.1)
-        yield url
+        yield url, child.pid
     finally:
         child.terminate()
         try:
@@ -192,6 +194,7 @@ async def analysts(
     count: int,
     seconds: float,
     server_log: Path,
+    server_pid: int,
 ) -> None:
     commands: list[float] = []
     reads: list[float] = []
@@ -254,11 +257,13 @@ async def analysts(
 
         boards = await asyncio.gather(*(prepare(n) for n in range(count)))
         logged_before = (await asyncio.to_thread(server_log.stat)).st_size
+        cpu_before = cpu_seconds(server_pid)
         started = time.perf_counter()
         await asyncio.gather(
             *(analyst(n, b, c, started + seconds) for n, (b, c) in enumerate(boards))
         )
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_seconds(server_pid)
 
     p50, p99 = pct(commands, 50) * 1000, pct(commands, 99) * 1000
     print(
@@ -274,12 +279,35 @@ async def analysts(
         f"p50 {pct(reads, 50) * 1000:.1f} ms  p99 {pct(reads, 99) * 1000:.1f} ms"
     )
     print(f"    errors: {errors or 'none'}")
+    if cpu_before and cpu_after:
+        process, loop = (
+            after - before for after, before in zip(cpu_after, cpu_before, strict=True)
+        )
+        print(
+            f"    server CPU: the process {process / elapsed:.0%} of one core, its event-loop "
+            f"thread {loop / elapsed:.0%} (one interpreter lock: the threads share one core)"
+        )
     inside = server_side(server_log, logged_before)
     print(
         f"    inside the server (its request log: from the first middleware to the response "
         f"sent, without time queued in the socket or event loop): commands p50 "
         f"{pct(inside, 50):.1f} ms  p99 {pct(inside, 99):.1f} ms"
     )
+
+
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """CPU seconds used so far by the process and by its main (event-loop) thread, from
+    /proc (None where there is no /proc)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def used(stat: Path) -> float:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks
+
+        return used(Path(f"/proc/{pid}/stat")), used(Path(f"/proc/{pid}/task/{pid}/stat"))
+    except (OSError, ValueError):
+        return None
 
 
 def server_side(server_log: Path, offset: int) -> list[float]:
@@ -402,6 +430,7 @@ def browser(url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str
     # Run by Playwright's evaluate (over the DevTools protocol, which the page's CSP allows).
     phases_js = """() => {
       const nav = performance.getEntriesByType("navigation")[0];
+      const origin = performance.timeOrigin;
       const data = performance.getEntriesByType("resource")
         .filter((r) => r.name.includes("/charts/"));
       const drawn = performance.getEntriesByType("mark")
@@ -412,10 +441,12 @@ def browser(url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str
         data: data.length ? Math.max(...data.map((r) => r.responseEnd)) : -1,
         first: Math.min(...drawn),
         last: Math.max(...drawn),
+        origin,
       };
     }"""
     firsts: list[float] = []
     alls: list[float] = []
+    seen: list[float] = []
     phases: list[dict[str, float]] = []
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -423,21 +454,34 @@ def browser(url: str, auth: tuple[dict[str, str], dict[str, str]], query_id: str
         context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
         for _ in range(3):
             page = context.new_page()
-            started = time.perf_counter()
+            started, started_epoch = time.perf_counter(), time.time()
             page.goto(f"{url}/dashboards/{board}", wait_until="commit")
             page.wait_for_selector('[data-chart-state="drawn"]', timeout=30_000)
-            firsts.append(time.perf_counter() - started)
+            seen.append(time.perf_counter() - started)
             # A locator, not wait_for_function: the page's CSP forbids eval.
             page.locator('[data-chart-state="drawn"]').nth(11).wait_for(timeout=30_000)
-            alls.append(time.perf_counter() - started)
-            phases.append(page.evaluate(phases_js))
+            phase = page.evaluate(phases_js)
+            phases.append(phase)
+            # When each chart was drawn, by the page's own marks (ECharts has painted the
+            # canvas; the next frame shows it), counted from this script's goto() call.
+            # Playwright's own probe reports the first chart hundreds of ms later: it runs
+            # on the page's main thread, busy drawing the other charts, and answers over
+            # the DevTools protocol.
+            navigation_began = phase["origin"] / 1000 - started_epoch
+            firsts.append(navigation_began + phase["first"] / 1000)
+            alls.append(navigation_began + phase["last"] / 1000)
             page.close()
         chromium.close()
     first, every = statistics.median(firsts), statistics.median(alls)
-    print("(c) 12-chart dashboard in Chromium (median of 3 loads)")
+    print("(c) 12-chart dashboard in Chromium (median of 3 loads, from the navigation request)")
     print(
         f"    first chart drawn {first * 1000:.0f} ms (target <= 1000 ms: {verdict(first, 1)})  "
         f"all 12 drawn {every * 1000:.0f} ms (target <= 3000 ms: {verdict(every, 3)})"
+    )
+    print(
+        f"    Playwright's probe saw the first chart after {statistics.median(seen) * 1000:.0f} ms "
+        "(the probe runs on the page's main thread and answers over the DevTools protocol: "
+        "both are busy while the other charts are drawn)"
     )
     median = {name: statistics.median(p[name] for p in phases) for name in phases[0]}
     fetched = [p["data"] for p in phases if p["data"] >= 0]  # -1: all carried by the page
@@ -479,13 +523,13 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average {load} before the run (server, load")
     print("generator and Chromium share them: figures are for this machine, not the server alone)")
     try:
-        with server(data_dir) as url:
+        with server(data_dir) as (url, pid):
             auth = sign_in(url)
             with httpx.Client(base_url=url, cookies=auth[0], headers=auth[1], timeout=60) as c:
                 query_id = completed_query(c)
             if part in ("analysts", "all"):
                 log = data_dir / "server.log"
-                asyncio.run(analysts(url, auth, query_id, users, seconds, log))
+                asyncio.run(analysts(url, auth, query_id, users, seconds, log, pid))
             if part in ("sse", "all"):
                 asyncio.run(sse_fanout(url, auth, sse_clients, sse_commands))
             if part in ("browser", "all"):
