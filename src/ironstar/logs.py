@@ -8,6 +8,7 @@ import logging
 import logging.handlers
 import queue
 import sys
+import threading
 import time
 from typing import Any
 
@@ -40,7 +41,51 @@ class _Enqueue(logging.handlers.QueueHandler):
         return record
 
 
-_listener: logging.handlers.QueueListener | None = None
+_STOP = object()
+
+
+class _LineWriter:
+    """Formats queued records and writes them out, everything queued at once in one
+    write: under load, one system call (and one GIL hand-back) for many lines."""
+
+    def __init__(self, records: queue.SimpleQueue[Any], stream: Any) -> None:
+        self._records = records
+        self._stream = stream
+        self._format = JsonFormatter().format
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [self._records.get()]
+            while len(batch) < 1000:
+                try:
+                    batch.append(self._records.get_nowait())
+                except queue.Empty:
+                    break
+            lines = []
+            for record in batch:
+                if record is _STOP:
+                    stopping = True
+                    continue
+                try:
+                    lines.append(self._format(record))
+                except Exception as exc:  # a record that cannot be formatted is reported
+                    lines.append(f'{{"level": "error", "message": "unloggable record: {exc!r}"}}')
+            if lines:
+                try:
+                    self._stream.write("\n".join(lines) + "\n")
+                    self._stream.flush()
+                except (OSError, ValueError):  # standard error closed: nowhere to write
+                    pass
+
+    def stop(self) -> None:
+        self._records.put(_STOP)
+        self._thread.join(10)
+
+
+_writer: _LineWriter | None = None
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -50,7 +95,7 @@ def configure_logging(level: str = "INFO") -> None:
     the loop cost a system call per request, and every call that lets go of the GIL
     can wait milliseconds to get it back from busy database threads.
     """
-    global _listener
+    global _writer
     stop_logging()
     # The records never show the caller's file and line, thread or process: skip
     # looking them up (the logging documentation's "Optimization" settings).
@@ -58,11 +103,8 @@ def configure_logging(level: str = "INFO") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
     records: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    _listener = logging.handlers.QueueListener(records, handler)
-    _listener.start()
+    _writer = _LineWriter(records, sys.stderr)
     root = logging.getLogger()
     root.handlers[:] = [_Enqueue(records)]
     root.setLevel(level)
@@ -75,10 +117,10 @@ def configure_logging(level: str = "INFO") -> None:
 
 def stop_logging() -> None:
     """Write out what is queued and stop the writer thread (also run at exit)."""
-    global _listener
-    if _listener is not None:
-        _listener.stop()
-        _listener = None
+    global _writer
+    if _writer is not None:
+        _writer.stop()
+        _writer = None
 
 
 atexit.register(stop_logging)
