@@ -129,6 +129,61 @@ def server(data_dir: Path) -> Iterator[tuple[str, int]]:
         log.close()
 
 
+@contextmanager
+def floor_server(directory: Path) -> Iterator[tuple[str, int]]:
+    """(url, process id) of the floor app (web_floor.py) on ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {**os.environ, "IRONSTAR_FLOOR_DIR": str(directory)}
+    here = Path(__file__).parent
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(here), "web_floor:app"]
+    child = subprocess.Popen(
+        [*command, "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if child.poll() is not None:
+                raise RuntimeError("the floor app exited")
+            try:
+                if httpx.get(f"{url}/api/preferences", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the floor app did not start in 60 s")
+            time.sleep(0.1)
+        yield url, child.pid
+    finally:
+        child.terminate()
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def floor(scratch: Path, users: int, seconds: float, measured: tuple[float, float, float]) -> None:
+    """The same load on the floor app, measured in the same run: Ironstar's figures as a
+    multiple of the least this stack and machine can do."""
+    with floor_server(scratch / "floor") as (url, pid):
+        p50, p99, cpu = asyncio.run(
+            analysts(url, ({}, {}), "q", users, seconds, None, pid, quiet=True)
+        )
+    print(
+        f"    baseline, the same load on the floor app (benchmarks/web_floor.py: FastAPI, one "
+        f"durable append and one read-model write per command, each on its own thread): "
+        f"commands p50 {p50:.1f} ms  p99 {p99:.1f} ms, process {cpu:.0%} of one core"
+    )
+    print(
+        f"    Ironstar / baseline: p50 {measured[0] / max(p50, 0.01):.1f}x  "
+        f"p99 {measured[1] / max(p99, 0.01):.1f}x  CPU {measured[2] / max(cpu, 0.01):.1f}x"
+    )
+
+
 def sign_in(url: str) -> tuple[dict[str, str], dict[str, str]]:
     """(cookies, headers) of the local analyst."""
     with httpx.Client(base_url=url, follow_redirects=False, timeout=30) as client:
@@ -193,9 +248,13 @@ async def analysts(
     query_id: str,
     count: int,
     seconds: float,
-    server_log: Path,
+    server_log: Path | None,
     server_pid: int,
-) -> None:
+    *,
+    quiet: bool = False,
+) -> tuple[float, float, float]:
+    """Run the load; print its figures (unless ``quiet``); return the commands' p50 and
+    p99 in ms and the process's share of one core."""
     commands: list[float] = []
     reads: list[float] = []
     errors: dict[str, int] = {}
@@ -256,7 +315,7 @@ async def analysts(
                 await asyncio.sleep(rng.uniform(*THINK))
 
         boards = await asyncio.gather(*(prepare(n) for n in range(count)))
-        logged_before = (await asyncio.to_thread(server_log.stat)).st_size
+        logged_before = (await asyncio.to_thread(server_log.stat)).st_size if server_log else 0
         cpu_before = cpu_seconds(server_pid)
         started = time.perf_counter()
         await asyncio.gather(
@@ -266,6 +325,15 @@ async def analysts(
         cpu_after = cpu_seconds(server_pid)
 
     p50, p99 = pct(commands, 50) * 1000, pct(commands, 99) * 1000
+    process = loop = 0.0
+    if cpu_before and cpu_after:
+        process, loop = (
+            (after - before) / elapsed for after, before in zip(cpu_after, cpu_before, strict=True)
+        )
+    if errors:
+        print(f"    errors: {errors}")
+    if quiet or server_log is None:
+        return p50, p99, process
     print(
         f"(a) {count} concurrent analysts (one local user, own dashboards, "
         f"{THINK[0]}-{THINK[1]} s between actions), {elapsed:.1f} s"
@@ -280,12 +348,9 @@ async def analysts(
     )
     print(f"    errors: {errors or 'none'}")
     if cpu_before and cpu_after:
-        process, loop = (
-            after - before for after, before in zip(cpu_after, cpu_before, strict=True)
-        )
         print(
-            f"    server CPU: the process {process / elapsed:.0%} of one core, its event-loop "
-            f"thread {loop / elapsed:.0%} (one interpreter lock: the threads share one core)"
+            f"    server CPU: the process {process:.0%} of one core, its event-loop thread "
+            f"{loop:.0%} (one interpreter lock: the threads share one core)"
         )
     inside = server_side(server_log, logged_before)
     print(
@@ -293,6 +358,7 @@ async def analysts(
         f"sent, without time queued in the socket or event loop): commands p50 "
         f"{pct(inside, 50):.1f} ms  p99 {pct(inside, 99):.1f} ms"
     )
+    return p50, p99, process
 
 
 def cpu_seconds(pid: int) -> tuple[float, float] | None:
@@ -529,7 +595,8 @@ def main() -> None:
                 query_id = completed_query(c)
             if part in ("analysts", "all"):
                 log = data_dir / "server.log"
-                asyncio.run(analysts(url, auth, query_id, users, seconds, log, pid))
+                measured = asyncio.run(analysts(url, auth, query_id, users, seconds, log, pid))
+                floor(scratch, users, seconds, measured)  # Ironstar's server idles meanwhile
             if part in ("sse", "all"):
                 asyncio.run(sse_fanout(url, auth, sse_clients, sse_commands))
             if part in ("browser", "all"):
