@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import signal
 import time
 
 import msgspec
@@ -218,6 +219,9 @@ def serve(
 
     console.print(f"Ironstar on http://{host}:{port}/ (data in {settings.data_dir.resolve()})")
     configure_logging()
+    # uvicorn stops gracefully on SIGTERM, then raises it again with its default action,
+    # which ends the process at once: write out the queued log lines first.
+    signal.signal(signal.SIGTERM, _write_logs_then_stop)
     try:
         uvicorn.run(
             create_app(settings, prepare=prepare),
@@ -228,6 +232,12 @@ def serve(
         )
     finally:
         stop_logging()
+
+
+def _write_logs_then_stop(signum: int, frame: object) -> None:
+    stop_logging()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
 
 
 def _build_demo(settings: Settings, verbose: bool) -> None:

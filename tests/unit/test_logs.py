@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import subprocess
 import sys
 
@@ -42,3 +43,24 @@ def test_configured_logging_writes_every_line_from_its_thread_by_exit() -> None:
     assert [line["request_id"] for line in lines[:500]] == [f"r{n}" for n in range(500)]
     assert lines[500]["message"] == "failed"
     assert "ZeroDivisionError" in lines[500]["exception"]
+
+
+def test_a_sigterm_writes_out_the_queued_lines_before_the_process_ends() -> None:
+    """``ironstar serve`` installs this handler: uvicorn re-raises SIGTERM with its
+    default action once stopped, which would end the process with lines still queued."""
+    script = (
+        "import logging, signal\n"
+        "from ironstar.cli import _write_logs_then_stop\n"
+        "from ironstar.logs import configure_logging\n"
+        "configure_logging()\n"
+        "signal.signal(signal.SIGTERM, _write_logs_then_stop)\n"
+        "log = logging.getLogger('ironstar.test')\n"
+        "for n in range(5000):\n"
+        "    log.info('request', extra={'request_id': f'r{n}'})\n"
+        "signal.raise_signal(signal.SIGTERM)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == -signal.SIGTERM  # still ended by the signal
+    assert len(done.stderr.splitlines()) == 5000

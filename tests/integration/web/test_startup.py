@@ -7,6 +7,13 @@ gets a page that says what is happening and reloads itself, never "connection re
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +24,13 @@ from ironstar.web.app import create_app
 from tests.integration.web.conftest import serve_app, web_settings
 
 HTML = {"Accept": "text/html"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_ready(client: httpx.Client, seconds: float = 60) -> None:
@@ -76,3 +90,43 @@ def test_a_failed_start_is_shown_not_retried_forever(tmp_path: Path) -> None:
         live = client.get("/health/live")
         assert live.status_code == 503
         assert live.json()["status"] == "failed"
+
+
+def test_a_server_stopped_by_sigterm_writes_every_log_line_first(tmp_path: Path) -> None:
+    """Log lines are written by a thread; uvicorn ends the process with the signal's
+    default action once it has stopped, so the queue must be written out before."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "IRONSTAR_DATA_DIR": str(tmp_path / "data"),
+        "IRONSTAR_DEMO_ON_START": "0",
+        "IRONSTAR_PORT": str(port),
+    }
+    for key in ("IRONSTAR_GITHUB_CLIENT_ID", "IRONSTAR_OIDC_DISCOVERY_URL"):
+        env.pop(key, None)
+    cli = Path(sys.executable).with_name("ironstar")
+    with (tmp_path / "server.log").open("w+") as log:
+        child = subprocess.Popen([str(cli), "serve"], env=env, stdout=log, stderr=log)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+                deadline = time.monotonic() + 120
+                while True:
+                    assert child.poll() is None, "the server exited"
+                    with contextlib.suppress(httpx.HTTPError):
+                        if client.get("/health/ready").status_code == 200:
+                            break
+                    assert time.monotonic() < deadline, "the server never became ready"
+                    time.sleep(0.1)
+                ids = [f"last-{n}" for n in range(200)]
+                for request_id in ids:
+                    client.get("/health/live", headers={"x-request-id": request_id})
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(60) == -signal.SIGTERM  # the signal's own exit status kept
+        finally:
+            if child.poll() is None:
+                child.kill()
+        log.seek(0)
+        lines = [json.loads(line) for line in log if line.startswith("{")]
+    logged = [line.get("request_id") for line in lines]
+    assert all(request_id in logged for request_id in ids)
+    assert lines[-1]["message"].startswith("Finished server process")
