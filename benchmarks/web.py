@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,35 +89,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(data_dir: Path) -> Iterator[tuple[str, int]]:
-    """(url, process id) of a server started on ``data_dir``."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "IRONSTAR_DATA_DIR": str(data_dir),
-        "IRONSTAR_DEMO_ON_START": "0",
-        "IRONSTAR_PORT": str(port),
-    }
-    log = (data_dir / "server.log").open("wb")
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from ironstar.cli import main; main()", "serve"],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+def child_server(
+    name: str, command: list[str], env: dict[str, str], port: str, ready: str, log: Path | None
+) -> Iterator[tuple[str, int]]:
+    """(url, process id) of ``command`` listening on ``port``, once GET ``ready`` answers
+    200; stopped on leaving."""
     url = f"http://127.0.0.1:{port}"
+    written = log.open("wb") if log else None
+    out = written or subprocess.DEVNULL
+    child = subprocess.Popen(command, env=env, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 120
         while True:
             if child.poll() is not None:
-                raise RuntimeError(f"the server exited; see {data_dir / 'server.log'}")
+                raise RuntimeError(f"the {name} exited" + (f"; see {log}" if log else ""))
             try:
-                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                if httpx.get(f"{url}{ready}", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready in 120 s")
+                raise RuntimeError(f"the {name} did not become ready in 120 s")
             time.sleep(0.1)
         yield url, child.pid
     finally:
@@ -126,44 +118,31 @@ def server(data_dir: Path) -> Iterator[tuple[str, int]]:
             child.wait(20)
         except subprocess.TimeoutExpired:
             child.kill()
-        log.close()
+        if written:
+            written.close()
 
 
-@contextmanager
-def floor_server(directory: Path) -> Iterator[tuple[str, int]]:
+def server(data_dir: Path) -> AbstractContextManager[tuple[str, int]]:
+    """(url, process id) of an Ironstar server on ``data_dir``."""
+    port = str(free_port())
+    env = {
+        **os.environ,
+        "IRONSTAR_DATA_DIR": str(data_dir),
+        "IRONSTAR_DEMO_ON_START": "0",
+        "IRONSTAR_PORT": port,
+    }
+    command = [sys.executable, "-c", "from ironstar.cli import main; main()", "serve"]
+    return child_server("server", command, env, port, "/health/ready", data_dir / "server.log")
+
+
+def floor_server(directory: Path) -> AbstractContextManager[tuple[str, int]]:
     """(url, process id) of the floor app (web_floor.py) on ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = str(free_port())
     env = {**os.environ, "IRONSTAR_FLOOR_DIR": str(directory)}
-    here = Path(__file__).parent
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(here), "web_floor:app"]
-    child = subprocess.Popen(
-        [*command, "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if child.poll() is not None:
-                raise RuntimeError("the floor app exited")
-            try:
-                if httpx.get(f"{url}/api/preferences", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the floor app did not start in 60 s")
-            time.sleep(0.1)
-        yield url, child.pid
-    finally:
-        child.terminate()
-        try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            child.kill()
+    app = ["--app-dir", str(Path(__file__).parent), "web_floor:app"]
+    command = [sys.executable, "-m", "uvicorn", *app, "--port", port, "--log-level", "warning"]
+    return child_server("floor app", command, env, port, "/api/preferences", None)
 
 
 def floor(scratch: Path, users: int, seconds: float, measured: tuple[float, float, float]) -> None:
