@@ -369,4 +369,4 @@ async def api_session(request: Request, viewer: Signed) -> dict[str, Any]:
     }
 
 
-router.include_router(sign_in)
+routers = (router, sign_in)
