@@ -172,6 +172,33 @@ async def test_runner_catches_up_follows_live_and_gives_read_your_writes(
         await runner.stop()
 
 
+async def test_read_your_writes_wakes_each_waiter_once_its_position_is_applied(
+    events: SqlEventStore, projections: ProjectionStore
+) -> None:
+    handler = CommandHandler(events)
+    runner = ProjectionRunner(events, projections, [Totals()])
+    await runner.start()
+    try:
+        first = await handler.handle(SPEC, "counter:w", Increment(1), command_id="w1", user_id="u")
+        assert await runner.wait_for(first.position, timeout=5)
+        # Nobody writes this position yet: the wait times out and says so ...
+        assert not await runner.wait_for(first.position + 1, timeout=0.05)
+        # ... and waiters for the next two positions (and one already passed) are each
+        # woken by the write that reaches theirs, the timed-out waiter notwithstanding.
+        later = [
+            asyncio.ensure_future(runner.wait_for(first.position + n, timeout=5)) for n in (2, 1)
+        ]
+        assert await runner.wait_for(first.position, timeout=0.01)
+        await handler.handle(SPEC, "counter:w", Increment(1), command_id="w2", user_id="u")
+        assert await later[1]
+        assert not later[0].done()
+        await handler.handle(SPEC, "counter:w", Increment(1), command_id="w3", user_id="u")
+        assert await later[0]
+        assert await projections.query("SELECT total FROM totals") == [(3,)]
+    finally:
+        await runner.stop()
+
+
 async def test_rebuild_from_zero_equals_the_live_projection(
     events: SqlEventStore, projections: ProjectionStore
 ) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -108,7 +110,11 @@ class ProjectionRunner:
         self._catch_up_batch_size = max(batch_size, catch_up_batch_size)
         self._checkpoints: dict[str, int] = {}
         self._position = 0
-        self._changed = asyncio.Condition()
+        # Read-your-writes waiters, by the position each waits for: a page wakes only the
+        # commands it satisfies (a condition variable woke every waiter on every page, and
+        # each re-took its lock in turn to check and sleep again).
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self.failures = 0
         # Called on the event loop with each page once the read models show it, before
@@ -200,9 +206,7 @@ class ProjectionRunner:
                 await self._db.bulk(False)
         if self._position < head:  # the filter left the last events out: none was wanted
             self._checkpoints.update(await self._db.write(lambda tx: self._advance(tx, head)))
-            async with self._changed:
-                self._position = min(self._checkpoints.values(), default=head)
-                self._changed.notify_all()
+            self._moved_to(min(self._checkpoints.values(), default=head))
         return self._position
 
     async def _catch_up_to(self, head: int) -> None:
@@ -253,12 +257,23 @@ class ProjectionRunner:
         """Read-your-writes: True once every projection has applied ``position``."""
         if self._position >= position:
             return True
+        reached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (position, next(self._arrivals), reached))
         try:
-            async with asyncio.timeout(timeout), self._changed:
-                await self._changed.wait_for(lambda: self._position >= position)
+            async with asyncio.timeout(timeout):
+                await reached
         except TimeoutError:
-            return False
+            return self._position >= position
         return True
+
+    def _moved_to(self, position: int) -> None:
+        """Every projection has applied ``position``: wake whoever waited for it."""
+        self._position = position
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= position:
+            reached = heapq.heappop(waiters)[2]
+            if not reached.done():  # a waiter that timed out left its future behind
+                reached.set_result(None)
 
     def _select(self, names: Iterable[str] | None) -> list[Projection]:
         if names is None:
@@ -299,9 +314,7 @@ class ProjectionRunner:
                 listener(page)
             except Exception:
                 log.exception("a projection listener failed")
-        async with self._changed:
-            self._position = min(self._checkpoints.values(), default=page[-1].position)
-            self._changed.notify_all()
+        self._moved_to(min(self._checkpoints.values(), default=page[-1].position))
 
     def _apply_page(self, tx: Tx, page: list[RecordedEvent]) -> dict[str, int]:
         last = page[-1].position
