@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -246,3 +248,68 @@ async def test_a_failing_event_is_recorded_and_skipped_not_fatal(
     assert await projections.query("SELECT total FROM totals") == [(16,)]
     errors = await projections.query("SELECT name, position, event_type FROM projection_errors")
     assert errors == [("totals", 2, "Incremented")]
+
+
+async def test_live_commits_reach_the_read_models_in_order_from_the_writer_thread(
+    events: SqlEventStore, projections: ProjectionStore
+) -> None:
+    handler = CommandHandler(events)
+    runner = ProjectionRunner(events, projections, [Totals()])
+    seen: list[int] = []
+    runner.listeners.append(lambda page: seen.extend(e.position for e in page))
+    await runner.start()
+    try:
+        assert events.committed_here  # the runner follows this process's commits directly
+        results = await asyncio.gather(
+            *(
+                handler.handle(
+                    SPEC, f"counter:{n % 5}", Increment(1), command_id=f"c{n}", user_id="u"
+                )
+                for n in range(60)
+            )
+        )
+        last = max(r.position for r in results)
+        assert await runner.wait_for(last, timeout=5)
+        assert seen == list(range(1, last + 1))  # every event once, in order
+        totals = await projections.query("SELECT stream_id, total FROM totals ORDER BY stream_id")
+        assert totals == [(f"counter:{n}", 12) for n in range(5)]
+    finally:
+        await runner.stop()
+    assert not events.committed_here
+
+
+async def test_a_page_the_database_refuses_halts_the_runner_until_it_restarts_from_its_checkpoints(
+    events: SqlEventStore, projections: ProjectionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = CommandHandler(events)
+    runner = ProjectionRunner(events, projections, [Totals()])
+    await runner.start()
+    try:
+        first = await handler.handle(SPEC, "counter:h", Increment(1), command_id="h1", user_id="u")
+        assert await runner.wait_for(first.position, timeout=5)
+        broken = {"left": 1}
+        real = SqliteProjectionDatabase.transaction
+
+        def failing_once(self: SqliteProjectionDatabase, work: Any) -> Any:
+            if broken["left"]:
+                broken["left"] -= 1
+                raise sqlite3.OperationalError("disk I/O error")
+            return real(self, work)
+
+        # The page fails, and so does applying its one event alone (the database is down):
+        # nothing past it may be applied, and the runner starts again from its checkpoints.
+        monkeypatch.setattr(SqliteProjectionDatabase, "transaction", failing_once)
+        monkeypatch.setattr(ProjectionRunner, "_apply_isolated", _refuse)
+        second = await handler.handle(SPEC, "counter:h", Increment(2), command_id="h2", user_id="u")
+        third = await handler.handle(SPEC, "counter:h", Increment(4), command_id="h3", user_id="u")
+        assert not await runner.wait_for(second.position, timeout=0.3)
+        monkeypatch.undo()
+        assert await runner.wait_for(third.position, timeout=10)
+        assert await projections.query("SELECT total FROM totals") == [(7,)]
+        assert runner.failures >= 1
+    finally:
+        await runner.stop()
+
+
+def _refuse(self: ProjectionRunner, page: list[RecordedEvent]) -> dict[str, int]:
+    raise sqlite3.OperationalError("disk I/O error")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -45,6 +46,8 @@ from ironstar.eventstore.model import (
 )
 from ironstar.eventstore.recent import RecentEvents, matching
 from ironstar.eventstore.wakeup import Wakeup
+
+log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_APPEND = 10_000
 _NO_LIMIT = 2**62
@@ -169,6 +172,11 @@ class SqlEventStore:
         self._poll_interval = poll_interval
         self._wakeup = Wakeup()
         self._recent = RecentEvents()
+        # Called on the writer thread with each transaction's events, in position order,
+        # right after its commit (SQLite only: what a reader would decode). For work that
+        # must follow a commit without a detour through an event loop - the projection
+        # runner hands live pages straight to its writer thread. Must be quick.
+        self.committed_here: list[Callable[[list[RecordedEvent]], None]] = []
         self._sql = _Statements(dialect)
         self._writer_conn: Any = None
         self.applied_migrations = dialect.migrate()
@@ -303,6 +311,11 @@ class SqlEventStore:
                 )
         committed.sort(key=lambda e: e.position)
         self._recent.add(committed)
+        for hook in tuple(self.committed_here):  # the loop may add or remove one meanwhile
+            try:
+                hook(committed)
+            except Exception:  # the commit stands; a hook's failure is its own
+                log.exception("a commit hook failed")
 
     def _apply_together(self, conn: Any, requests: Sequence[Any], now: float) -> list[Any] | None:
         """The common case in a few statements for the whole batch: read every stream's

@@ -3,6 +3,14 @@
 Each page of events is applied to every projection inside one transaction that also
 moves each projection's checkpoint, so a crash never leaves rows and checkpoint out of
 step, and re-applying after a restart starts exactly where the last commit ended.
+
+Pages are applied on the projection store's writer thread, in position order, by one
+queue two paths feed: the follower on the event loop (catch-up, and whatever another
+process committed), and - for events this process commits - the event store's writer
+thread, which hands each committed transaction straight over (``committed_here``), so
+a command's events reach the read models without waiting for the event loop to turn.
+Either way the loop hears of each applied page in order, and only then wakes the
+read-your-writes waiters.
 """
 
 from __future__ import annotations
@@ -13,8 +21,10 @@ import gc
 import heapq
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from functools import partial
 from typing import Protocol
 
@@ -76,6 +86,10 @@ class UnknownProjection(LookupError):
     code = "unknown_projection"
 
 
+class ProjectionsHalted(RuntimeError):
+    """A page could not be applied; the runner restarts from its stored checkpoints."""
+
+
 _CHECKPOINTS = (
     "CREATE TABLE IF NOT EXISTS projection_checkpoints ("
     "name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL, "
@@ -108,8 +122,21 @@ class ProjectionRunner:
         # Catch-up and rebuilds read larger pages: fewer commits (and WAL checkpoints) per
         # event; live following keeps small pages so each commit shows up quickly.
         self._catch_up_batch_size = max(batch_size, catch_up_batch_size)
-        self._checkpoints: dict[str, int] = {}
+        self._checkpoints: dict[str, int] = {}  # as the event loop has heard of them
+        self._written: dict[str, int] = {}  # as the writer thread has committed them
         self._position = 0
+        # Hand-off of pages to the writer thread: ``_queued`` is the last position handed
+        # over by either path, and a page is only ever queued right after it (the lock
+        # makes "check, then queue" one step), so no page is applied twice or out of order.
+        self._handoff = threading.Lock()
+        self._queued = 0
+        self._loop: asyncio.AbstractEventLoop | None = None  # set while following live
+        self._generation = 0  # bumped on stop: pages queued before it are not published
+        # Set on the writer thread when a page could not be applied at all (the database
+        # failed, not one event): later pages are refused until the runner restarts from
+        # the checkpoints it stored, so nothing is ever applied past a missing page.
+        self._halted = False
+        self._restarting: asyncio.Task[None] | None = None
         # Read-your-writes waiters, by the position each waits for: a page wakes only the
         # commands it satisfies (a condition variable woke every waiter on every page, and
         # each re-took its lock in turn to check and sleep again).
@@ -140,7 +167,15 @@ class ProjectionRunner:
     async def prepare(self) -> None:
         """Create tables and load checkpoints; rebuild projections whose version changed."""
         self._checkpoints = await self._db.write(self._prepare)
-        self._position = min(self._checkpoints.values(), default=0)
+        self._restart_at(min(self._checkpoints.values(), default=0))
+
+    def _restart_at(self, position: int) -> None:
+        """The writer thread is idle and the checkpoints are as stored: go on from there."""
+        self._written = dict(self._checkpoints)
+        self._position = position
+        with self._handoff:
+            self._queued = position
+            self._halted = False
 
     def _prepare(self, tx: Tx) -> dict[str, int]:
         tx.execute(_CHECKPOINTS)
@@ -181,9 +216,20 @@ class ProjectionRunner:
     async def start(self) -> None:
         """Prepare, then catch up and follow live in the background."""
         await self.prepare()
+        with self._handoff:
+            self._loop = asyncio.get_running_loop()
+        hooks = getattr(self._events, "committed_here", None)
+        if isinstance(hooks, list) and self._committed_here not in hooks:
+            hooks.append(self._committed_here)
         self._task = asyncio.create_task(self._follow(), name="projection-runner")
 
     async def stop(self) -> None:
+        hooks = getattr(self._events, "committed_here", None)
+        if isinstance(hooks, list) and self._committed_here in hooks:
+            hooks.remove(self._committed_here)
+        with self._handoff:
+            self._loop = None
+            self._generation += 1
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -206,6 +252,8 @@ class ProjectionRunner:
                 await self._db.bulk(False)
         if self._position < head:  # the filter left the last events out: none was wanted
             self._checkpoints.update(await self._db.write(lambda tx: self._advance(tx, head)))
+            with self._handoff:
+                self._queued = max(self._queued, head)
             self._moved_to(min(self._checkpoints.values(), default=head))
         return self._position
 
@@ -239,8 +287,9 @@ class ProjectionRunner:
         return EventFilter(event_types=tuple(sorted(types)))
 
     def _advance(self, tx: Tx, head: int) -> dict[str, int]:
-        moved = {name: head for name, position in self._checkpoints.items() if position < head}
+        moved = {name: head for name, position in self._written.items() if position < head}
         self._save_checkpoints(tx, moved)
+        self._written.update(moved)
         return moved
 
     async def rebuild(self, names: Iterable[str] | None = None) -> int:
@@ -250,7 +299,7 @@ class ProjectionRunner:
         await self._db.write(lambda tx: self._reset_all(tx, chosen))
         for projection in chosen:
             self._checkpoints[projection.name] = 0
-        self._position = min(self._checkpoints.values(), default=0)
+        self._restart_at(min(self._checkpoints.values(), default=0))
         return await self.catch_up()
 
     async def wait_for(self, position: int, timeout: float = 10.0) -> bool:
@@ -292,9 +341,9 @@ class ProjectionRunner:
             try:
                 await self.catch_up()  # large pages first (a start after a version bump)
                 async for page in self._events.subscribe_batches(
-                    self._position, batch_size=self._batch_size
+                    self._queued, batch_size=self._batch_size
                 ):
-                    await self._apply(page)
+                    await self._apply(page)  # usually handed over already: then a no-op
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep the read side alive; the store may come back
@@ -303,12 +352,80 @@ class ProjectionRunner:
                 await asyncio.sleep(1)
 
     async def _apply(self, page: list[RecordedEvent]) -> None:
+        """Apply what of ``page`` was not handed over yet; return once the loop has
+        heard it was applied."""
+        queued = self._hand_off(page, asyncio.get_running_loop())
+        if queued is not None:
+            await asyncio.wrap_future(queued)
+
+    def _committed_here(self, events: list[RecordedEvent]) -> None:
+        """On the event store's writer thread, right after a commit: queue its events at
+        once if they continue exactly where the queue stands (otherwise - events of
+        another process in between, or catch-up still behind - the follower reads them)."""
+        loop = self._loop
+        if loop is not None and events and events[0].position == self._queued + 1:
+            self._hand_off(events, loop, only_if_next=True)
+
+    def _hand_off(
+        self, page: list[RecordedEvent], loop: asyncio.AbstractEventLoop, only_if_next: bool = False
+    ) -> Future[None] | None:
+        with self._handoff:
+            if only_if_next and (self._loop is None or page[0].position != self._queued + 1):
+                return None
+            if page[0].position <= self._queued:
+                page = [event for event in page if event.position > self._queued]
+                if not page:
+                    return None
+            self._queued = page[-1].position
+            generation = self._generation
+            try:
+                return self._db.submit(lambda: self._apply_and_publish(page, loop, generation))
+            except RuntimeError:  # the store is closing; the follower will retry
+                self._queued = page[0].position - 1
+                return None
+
+    def _apply_and_publish(
+        self, page: list[RecordedEvent], loop: asyncio.AbstractEventLoop, generation: int
+    ) -> None:
+        """On the projection writer thread: apply, then tell the loop (in page order)."""
+        if self._halted:
+            raise ProjectionsHalted("an earlier page could not be applied; restarting")
+        database = self._db.database
         try:
-            checkpoints = await self._db.write(lambda tx: self._apply_page(tx, page))
+            try:
+                moved = database.transaction(lambda tx: self._apply_page(tx, page))
+            except Exception:
+                log.exception("a page of events failed; applying one event at a time")
+                moved = self._apply_isolated(page)
         except Exception:
-            log.exception("a page of events failed; applying one event at a time")
-            checkpoints = await self._apply_isolated(page)
-        self._checkpoints.update(checkpoints)
+            self._halted = True
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._halted_on_failure, generation)
+            raise
+        self._written.update(moved)
+        try:
+            loop.call_soon_threadsafe(self._published, page, moved, generation)
+        except RuntimeError:  # that loop has closed: nobody is waiting
+            pass
+
+    def _halted_on_failure(self, generation: int) -> None:
+        """A page failed as a whole: start again from the stored checkpoints, shortly."""
+        self.failures += 1
+        if generation == self._generation and self._loop is not None:
+            self._restarting = asyncio.create_task(
+                self._restart(), name="projection-runner-restart"
+            )
+
+    async def _restart(self) -> None:
+        await asyncio.sleep(1)
+        if self._loop is not None:  # not stopped meanwhile
+            await self.stop()
+            await self.start()
+
+    def _published(self, page: list[RecordedEvent], moved: dict[str, int], generation: int) -> None:
+        if generation != self._generation:
+            return  # stopped meanwhile: a restart reads the checkpoints back from the store
+        self._checkpoints.update(moved)
         for listener in self.listeners:
             try:
                 listener(page)
@@ -322,7 +439,7 @@ class ProjectionRunner:
         # One pass over the page hands each event to the projections reading its type
         # (rather than every projection testing every event); each projection still
         # applies its events in page order, one projection after the other.
-        behind = [p for p in self._projections if self._checkpoints.get(p.name, 0) < last]
+        behind = [p for p in self._projections if self._written.get(p.name, 0) < last]
         wanted: list[list[RecordedEvent]] = [[] for _ in behind]
         readers: dict[str, list[list[RecordedEvent]]] = {}
         for projection, mine in zip(behind, wanted, strict=True):
@@ -332,7 +449,7 @@ class ProjectionRunner:
             for mine in readers.get(event.event_type, ()):
                 mine.append(event)
         for projection, mine in zip(behind, wanted, strict=True):
-            done = self._checkpoints.get(projection.name, 0)
+            done = self._written.get(projection.name, 0)
             if mine and mine[0].position <= done:
                 mine = [event for event in mine if event.position > done]
             apply_page = getattr(projection, "apply_page", None)
@@ -362,18 +479,19 @@ class ProjectionRunner:
                 (position, now, *names),
             )
 
-    async def _apply_isolated(self, page: list[RecordedEvent]) -> dict[str, int]:
+    def _apply_isolated(self, page: list[RecordedEvent]) -> dict[str, int]:
         """A failing event is recorded in projection_errors and skipped by that projection
-        only, so one bad event never stalls every screen."""
+        only, so one bad event never stalls every screen. On the writer thread."""
+        database = self._db.database
         moved: dict[str, int] = {}
         for projection in self._projections:
-            done = self._checkpoints.get(projection.name, 0)
+            done = self._written.get(projection.name, 0)
             for event in page:
                 if event.position <= done:
                     continue
                 if event.event_type in projection.event_types:
                     try:
-                        await self._db.write(partial(self._apply_one, p=projection, e=event))
+                        database.transaction(partial(self._apply_one, p=projection, e=event))
                     except Exception as exc:
                         log.error(
                             "projection %s failed on event %s: %s",
@@ -381,7 +499,7 @@ class ProjectionRunner:
                             event.position,
                             exc,
                         )
-                        await self._db.write(
+                        database.transaction(
                             partial(self._record_error, p=projection, e=event, x=exc)
                         )
                 moved[projection.name] = event.position

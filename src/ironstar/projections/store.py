@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -60,6 +60,11 @@ class ProjectionStore:
     async def write(self, work: Callable[[Tx], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, self.database.transaction, work)
+
+    def submit(self, work: Callable[[], T]) -> Future[T]:
+        """Run ``work`` on the writer thread, after everything submitted before it; from
+        any thread. ``work`` opens its own transactions (``self.database.transaction``)."""
+        return self._writer.submit(work)
 
     async def bulk(self, enabled: bool) -> None:
         loop = asyncio.get_running_loop()
