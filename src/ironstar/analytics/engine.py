@@ -129,7 +129,9 @@ class AnalyticsEngine:
         """``{"option", "meta"}`` for this config over this result (see ``chart_data``);
         shared with other callers through the chart cache, so read it, do not modify it."""
         parsed = parse_chart_config(config)
-        stored = self.blobs.info(result_key)  # a stat; raises BlobNotFound like open()
+        # A stat (raises BlobNotFound like open()), off the loop: on shared storage it
+        # is a round trip, not a local syscall.
+        stored = await asyncio.to_thread(self.blobs.info, result_key)
         key = (result_key, stored.size, stored.modified_at, encode_chart_config(parsed), budget)
 
         def compute() -> dict[str, Any]:
