@@ -75,6 +75,12 @@ def test_every_chart_type_yields_a_json_option_with_the_right_series(
     assert {s["type"] for s in option["series"]} == {series_type}
     assert meta["total_rows"] == 2000
     assert meta["chart_type"] == config.chart_type
+    if "xAxis" in option:
+        # Axis names clear the tick labels: the x name centred below them (far enough
+        # that it never lands on them), the y name above the axis, never beside them.
+        assert option["xAxis"]["nameLocation"] == "middle" and option["xAxis"]["nameGap"] >= 28
+        assert option["yAxis"]["nameLocation"] == "end"
+        assert option["grid"]["containLabel"] is True
     for index, series in enumerate(option["series"]):
         if "datasetIndex" in series:
             assert option["dataset"][series["datasetIndex"]]["source"], f"series {index} is empty"

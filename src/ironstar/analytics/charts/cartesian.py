@@ -10,7 +10,14 @@ import pyarrow as pa
 from ironstar.analytics.charts.column_kinds import ColumnKind, kind_of
 from ironstar.analytics.charts.config import ChartConfig, ChartType
 from ironstar.analytics.charts.downsample import Method, PointsPlan, SampledSeries, sample_points
-from ironstar.analytics.charts.option import MAX_SERIES, axis, base_option, category_label, meta
+from ironstar.analytics.charts.option import (
+    MAX_SERIES,
+    base_option,
+    category_label,
+    meta,
+    x_axis,
+    y_axis,
+)
 from ironstar.analytics.charts.sql import measure_sql, x_value_sql
 
 
@@ -38,10 +45,10 @@ def cartesian_chart(
         option["tooltip"] = {"trigger": "item"}
     x_kind = "time" if kind_of(x_type) is ColumnKind.TEMPORAL else "value"
     # scale: a line's axes fit the data instead of stretching to include zero
-    option["xAxis"] = axis(
+    option["xAxis"] = x_axis(
         "log" if config.log_x else x_kind, config.x_label or config.x, scale=True
     )
-    option["yAxis"] = axis(
+    option["yAxis"] = y_axis(
         "log" if config.log_y else "value", config.y_label or _y_name(config), scale=True
     )
     option["dataset"] = [

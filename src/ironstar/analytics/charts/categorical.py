@@ -16,11 +16,12 @@ from ironstar.analytics.charts.column_kinds import ORDERABLE, kind_of
 from ironstar.analytics.charts.config import Aggregate, ChartConfig
 from ironstar.analytics.charts.option import (
     MAX_SERIES,
-    axis,
     base_option,
     category_label,
     meta,
     ranks_by_key,
+    x_axis,
+    y_axis,
 )
 from ironstar.analytics.charts.sql import RESULT_VIEW, measure_sql, quote_ident, rank_into_table
 
@@ -73,8 +74,8 @@ def bar_chart(
     option = base_option(config, notes, legend=len(names) > 1)
     option["tooltip"] = {"trigger": "axis", "axisPointer": {"type": "shadow"}}
     option["dataset"] = [{"source": source, "sourceHeader": False}]
-    option["xAxis"] = axis("category", config.x_label or config.x)
-    option["yAxis"] = axis(
+    option["xAxis"] = x_axis("category", config.x_label or config.x)
+    option["yAxis"] = y_axis(
         "log" if config.log_y else "value", config.y_label or _measure_name(config)
     )
     option["series"] = [
@@ -145,18 +146,19 @@ def heatmap_chart(
             notes.append(f"the {len(kept)} most frequent of {total:,} {column} values")
     option = base_option(config, notes, legend=False)
     option["tooltip"] = {"trigger": "item"}
-    option["xAxis"] = axis(
+    option["xAxis"] = x_axis(
         "category",
         config.x_label or config.x,
         data=[category_label(x_keys[r - 1]) for r in x_ranks],
         splitArea={"show": True},
     )
-    option["yAxis"] = axis(
+    option["yAxis"] = y_axis(
         "category",
         config.y_label or y_column,
         data=[category_label(y_keys[r - 1]) for r in y_ranks],
         splitArea={"show": True},
     )
+    option["grid"]["bottom"] = 96  # the colour scale sits under the x axis name
     option["visualMap"] = {
         "min": min(finite, default=0),
         "max": max(finite, default=0),

@@ -8,7 +8,14 @@ import duckdb
 import pyarrow as pa
 
 from ironstar.analytics.charts.config import ChartConfig
-from ironstar.analytics.charts.option import axis, base_option, category_label, meta, ranks_by_key
+from ironstar.analytics.charts.option import (
+    base_option,
+    category_label,
+    meta,
+    ranks_by_key,
+    x_axis,
+    y_axis,
+)
 from ironstar.analytics.charts.sql import (
     RESULT_VIEW,
     finite_sql,
@@ -60,8 +67,8 @@ def histogram_chart(
             "sourceHeader": False,
         }
     ]
-    option["xAxis"] = axis("category", config.x_label or column)
-    option["yAxis"] = axis("log" if config.log_y else "value", config.y_label or "count")
+    option["xAxis"] = x_axis("category", config.x_label or column)
+    option["yAxis"] = y_axis("log" if config.log_y else "value", config.y_label or "count")
     option["series"] = [
         {"type": "bar", "name": column, "encode": {"x": 0, "y": 1}, "barCategoryGap": "2%"}
     ]
@@ -93,9 +100,9 @@ def boxplot_chart(
         names = list(config.y)
     option = base_option(config, notes, legend=len(names) > 1)
     option["tooltip"] = {"trigger": "item"}
-    option["xAxis"] = axis("category", config.x_label or (config.x or ""), data=categories)
+    option["xAxis"] = x_axis("category", config.x_label or (config.x or ""), data=categories)
     y_name = config.y_label or (config.y[0] if len(config.y) == 1 else "")
-    option["yAxis"] = axis("log" if config.log_y else "value", y_name)
+    option["yAxis"] = y_axis("log" if config.log_y else "value", y_name)
     option["series"] = [
         # ECharts draws "-" as an empty slot: a category with no values for this y.
         {"type": "boxplot", "name": name, "data": [box or "-" for box in data]}

@@ -19,15 +19,40 @@ def base_option(config: ChartConfig, notes: list[str], *, legend: bool) -> dict[
         "tooltip": {"trigger": "axis"},
         "legend": {"show": legend, "type": "scroll", "bottom": 0},
         "animation": False,  # large option objects; redraws should be instant
+        # Room for the title (and notes) and the y axis name above the plot, the x axis
+        # name (and legend) below it; the tick labels are fitted inside (containLabel).
+        "grid": {
+            "left": 16,
+            "right": 28,
+            "top": 84 if notes else 64,
+            "bottom": 60 if legend else 36,
+            "containLabel": True,
+        },
     }
     if config.colors:
         option["color"] = list(config.colors)
     return option
 
 
-def axis(kind: str, name: str, **extra: Any) -> dict[str, Any]:
-    """An axis of ECharts type ``value``, ``log``, ``time`` or ``category``."""
-    result: dict[str, Any] = {"type": kind, "name": name, "nameLocation": "middle"}
+def x_axis(kind: str, name: str, **extra: Any) -> dict[str, Any]:
+    """A horizontal axis of ECharts type ``value``, ``log``, ``time`` or ``category``: its
+    name centred under the tick labels (the default 15 px gap put it on top of them)."""
+    result: dict[str, Any] = {"type": kind, "name": name, "nameLocation": "middle", "nameGap": 30}
+    result.update(extra)
+    return result
+
+
+def y_axis(kind: str, name: str, **extra: Any) -> dict[str, Any]:
+    """A vertical axis: its name above the axis, read left to right. Turned and centred
+    beside the tick labels it collided with them whenever they were wider than its gap,
+    and their width depends on the data."""
+    result: dict[str, Any] = {
+        "type": kind,
+        "name": name,
+        "nameLocation": "end",
+        "nameGap": 12,
+        "nameTextStyle": {"align": "left"},
+    }
     result.update(extra)
     return result
 

@@ -23,7 +23,8 @@
  *                                    carries {path: option}, used once); or [data-chart] with a child
  *                                    <script type="application/json" data-chart-json>. Sets
  *                                    data-chart-state = loading | drawn | error and the mark
- *                                    performance.mark("chart-drawn:<id>")
+ *                                    performance.mark("chart-drawn:<id>"); [data-chart-titled]:
+ *                                    the card shows the title, the chart leaves it out
  *   [data-grid] > [data-grid-item]   data-x data-y data-w data-h (cells, 12 columns), optional
  *                                    data-grid-label; [data-grid-handle] moves, [data-grid-resize]
  *                                    resizes; a form[data-grid-form] inside gets inputs x y w h and
@@ -413,8 +414,24 @@
     }
 
     /** Page-wide defaults; anything the server's option sets wins. */
-    function prepare(option, theme) {
+    function prepare(option, theme, el) {
       const prepared = { ...option };
+      // In a card that shows the title already (dashboards), the plot takes the title's
+      // room; the notes stay, and so does the room for the y axis name above the plot.
+      if (el.hasAttribute("data-chart-titled") && option.title) {
+        const notes = Boolean(option.title.subtext);
+        prepared.title = { ...option.title, text: "", top: 0 };
+        if (option.grid) prepared.grid = { ...option.grid, top: notes ? 52 : 32 };
+      }
+      // Small charts (history previews): fewer ticks, so their labels do not run together.
+      if (el.clientHeight < 220 || el.clientWidth < 320) {
+        for (const key of ["xAxis", "yAxis"]) {
+          const axis = prepared[key];
+          if (axis && !Array.isArray(axis) && axis.type !== "category" && !("splitNumber" in axis)) {
+            prepared[key] = { ...axis, splitNumber: 3 };
+          }
+        }
+      }
       const { colors, font } = pageLook(theme);
       if (!("backgroundColor" in prepared)) prepared.backgroundColor = "transparent";
       if (!("color" in prepared) && colors.length) prepared.color = colors;
@@ -483,7 +500,7 @@
       };
       chart.on("rendered", done);
       try {
-        chart.setOption(prepare(state.option, state.theme), { notMerge: true });
+        chart.setOption(prepare(state.option, state.theme, el), { notMerge: true });
       } catch (error) {
         fail(el, { code: "CHART_OPTION_INVALID", message: String(error && error.message) });
         return;
