@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -271,6 +272,38 @@ async def dump_read_models(services: Services) -> dict[str, list[tuple[Any, ...]
         t: sorted(map(tuple, await services.app.projections.query(f'SELECT * FROM "{t}"')))
         for t in tables
     }
+
+
+async def test_every_version_of_a_long_lived_dashboard_is_the_fold_of_its_changes(
+    services: Services,
+) -> None:
+    """History rows keep the whole layout every 16th version and the change otherwise:
+    the layout as of any change must still be exactly the domain's fold of the stream."""
+    wf, reads = services.workflow, services.app.reads
+    _, ada = await wf.sign_in(ADA)
+    board = await wf.create_dashboard(ada, "Long")
+    for step in range(1, 40):
+        if step % 3 == 0:
+            await wf.dashboard_command(
+                ada, dashboard.AddTab, board, tab_id=f"t{step}", name=f"Tab {step}"
+            )
+        else:
+            await wf.dashboard_command(ada, dashboard.RenameDashboard, board, name=f"Long {step}")
+    events = await services.app.events.read_stream(dashboard.stream_id(board))
+    assert len(events) == 40
+    state = None
+    for event in events:
+        state = dashboard.evolve(state, event.data)
+        past = await reads.dashboard_as_of(ada, board, event.stream_version)
+        assert past is not None and past["position"] == event.position
+        assert past["layout"] == msgspec.to_builtins(state), event.stream_version
+    assert await reads.dashboard_as_of(ada, board, 41) is None
+    assert await reads.dashboard_as_of(ada, board, 0) is None
+
+    await wf.restore_dashboard(ada, board, 30)  # between keyframes (17 and 33)
+    restored = await reads.dashboard(ada, board)
+    assert restored is not None and restored["name"] == "Long 29"
+    assert [t["name"] for t in restored["tabs"]][-1] == "Tab 27"  # added at version 28
 
 
 async def test_racing_sweepers_expire_a_session_once(services: Services) -> None:

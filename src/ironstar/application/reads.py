@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from ironstar.projections.models._json import loads
+from ironstar.projections.models.dashboard_history import keyframe_of, layout_after, rows_by_version
 from ironstar.projections.store import ProjectionDatabase, ProjectionStore
 
 
@@ -146,12 +149,7 @@ class ReadModels:
         """The whole layout right after change ``version`` (the domain state, as JSON)."""
         if not await self._owns_dashboard(user_id, dashboard_id):
             return None
-        row = await self._one(
-            "SELECT version, position, user_id, at, summary, layout FROM dashboard_history "
-            "WHERE dashboard_id = ? AND version = ?",
-            (dashboard_id, version),
-        )
-        return None if row is None else {**row, "layout": loads(row["layout"])}
+        return await self._db.read_with(lambda db: _dashboard_as_of(db, dashboard_id, version))
 
     async def _owns_dashboard(self, user_id: str, dashboard_id: str) -> bool:
         row = await self._one(
@@ -224,3 +222,33 @@ def _filter(dataset: dict[str, Any], needle: str) -> dict[str, Any] | None:
         if columns:
             tables.append({**table, "columns": columns})
     return {**dataset, "tables": tables} if tables else None
+
+
+def _dashboard_as_of(
+    db: ProjectionDatabase, dashboard_id: str, version: int
+) -> dict[str, Any] | None:
+    """On a reader thread: the change's row, and the layout folded from its keyframe."""
+    if version < 1:
+        return None
+    rows = db.read_dicts(
+        "SELECT version, position, user_id, at, summary, layout, event_type, change "
+        "FROM dashboard_history WHERE dashboard_id = ? AND version BETWEEN ? AND ?",
+        (dashboard_id, keyframe_of(version), version),
+    )
+    row = next((r for r in rows if r["version"] == version), None)
+    if row is None:
+        return None
+    stored = rows_by_version(
+        (r["version"], r["layout"], r["event_type"], r["change"]) for r in rows
+    )
+    layout = layout_after(version, stored)
+    if layout is None:
+        return None  # a change before it could not be projected (see projection_errors)
+    return {
+        "version": row["version"],
+        "position": row["position"],
+        "user_id": row["user_id"],
+        "at": row["at"],
+        "summary": row["summary"],
+        "layout": msgspec.to_builtins(layout),
+    }

@@ -1,24 +1,63 @@
-"""Dashboard history: every change with who and when, and the whole layout after it.
+"""Dashboard history: every change with who and when, and the layout after any of them.
 
-The layout after each change is the domain's own state (folded with the domain's
-``evolve``), stored as JSON: showing a dashboard as of any change, or restoring it,
-needs no replay at read time.
+Each row keeps its change (the event, as JSON); every ``KEYFRAME_EVERY``-th version also
+keeps the whole layout after it (the domain's own state, folded with the domain's
+``evolve``). The layout as of any change is the keyframe at or before it with at most
+15 changes folded on top - the same fold the projection itself runs - so a read
+replays little, and the table grows by a change, not a whole layout, per change (the
+layouts were most of the read models' file, and most of a rebuild's writing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
 from ironstar.domain import dashboard as d
+from ironstar.domain.catalogue import EVENT_TYPES
 from ironstar.eventstore.model import RecordedEvent
 from ironstar.projections.models._events import names_of
 from ironstar.projections.models._rows import chunks
 from ironstar.projections.store import Tx
 
 _REMEMBERED = 4096  # dashboards whose last layout is kept between pages
+KEYFRAME_EVERY = 16  # versions 1, 17, 33, ... keep the whole layout after them
+
+StoredRow = tuple[str | None, str, str]  # (layout or None, event type, change) of a version
+
+
+def keyframe_of(version: int) -> int:
+    """The version at or before ``version`` whose row keeps the whole layout."""
+    return (version - 1) // KEYFRAME_EVERY * KEYFRAME_EVERY + 1
+
+
+_STATE = msgspec.json.Decoder(d.DashboardState)
+_CHANGES: dict[str, msgspec.json.Decoder[Any]] = {
+    name: msgspec.json.Decoder(cls) for name, (cls, _) in EVENT_TYPES.items() if name in names_of(d)
+}
+
+
+def layout_after(version: int, rows: dict[int, StoredRow]) -> d.DashboardState | None:
+    """The layout right after ``version``, from its keyframe row and the changes after it
+    (``rows`` by version); None when a row it needs is missing."""
+    first = keyframe_of(version)
+    keyframe = rows.get(first)
+    if keyframe is None or keyframe[0] is None:
+        return None
+    state = _STATE.decode(keyframe[0])
+    for v in range(first + 1, version + 1):
+        row = rows.get(v)
+        if row is None:
+            return None
+        state = d.evolve(state, _CHANGES[row[1]].decode(row[2]))
+    return state
+
+
+def rows_by_version(rows: Iterable[tuple[Any, ...]]) -> dict[int, StoredRow]:
+    """``(version, layout, event_type, change)`` rows as ``layout_after`` takes them."""
+    return {int(v): (layout, event_type, change) for v, layout, event_type, change in rows}
 
 
 def _chart_title(e: d.ChartAdded) -> object:
@@ -52,13 +91,12 @@ def describe(e: object) -> str:
 
 class DashboardHistory:
     name = "dashboard_history"
-    version = 2
+    version = 3
     tables = ("dashboard_history",)
     event_types = names_of(d)
 
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder()
-        self._decoder = msgspec.json.Decoder(d.DashboardState)
         # The last layout this projection inserted, by dashboard: the next change of a
         # dashboard starts from it instead of reading it back and decoding it, as long as
         # the table's newest version of that dashboard is still that one (a page that
@@ -76,7 +114,8 @@ class DashboardHistory:
             "CREATE TABLE IF NOT EXISTS dashboard_history (dashboard_id TEXT NOT NULL, "
             f"version BIGINT NOT NULL, position {position} PRIMARY KEY, "
             "event_type TEXT NOT NULL, user_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, "
-            "summary TEXT NOT NULL, layout TEXT NOT NULL, UNIQUE (dashboard_id, version))"
+            "summary TEXT NOT NULL, layout TEXT, change TEXT NOT NULL, "
+            "UNIQUE (dashboard_id, version))"
         )
 
     def apply(self, tx: Tx, event: RecordedEvent) -> None:
@@ -87,7 +126,7 @@ class DashboardHistory:
         for event in events:
             first.setdefault(event.data.dashboard_id, event.stream_version)
         latest, stored = self._load(tx, first)
-        encode, decode = self._encoder.encode, self._decoder.decode
+        encode = self._encoder.encode
         rows = []
         for event in events:
             e = event.data
@@ -96,14 +135,16 @@ class DashboardHistory:
             if known is not None and known[0] == version - 1:
                 before: d.DashboardState | None = known[1]
             else:
-                layout = stored.get((did, version - 1))
-                before = None if layout is None else decode(layout)
+                mine = stored.get(did, {})
+                before = layout_after(version - 1, mine) if version > 1 else None
             after = d.evolve(before, e)
-            if (did, version) in stored:  # INSERT ... ON CONFLICT DO NOTHING keeps the row
+            mine = stored.setdefault(did, {})
+            if version in mine:  # INSERT ... ON CONFLICT DO NOTHING keeps the row
                 latest.pop(did, None)
                 continue
-            layout = encode(after).decode()
-            stored[did, version] = layout
+            layout = encode(after).decode() if keyframe_of(version) == version else None
+            change = encode(e).decode()
+            mine[version] = (layout, event.event_type, change)
             latest[did] = (version, after)
             rows.append(
                 (
@@ -115,19 +156,21 @@ class DashboardHistory:
                     e.at,
                     describe(e),
                     layout,
+                    change,
                 )
             )
         tx.executemany(
-            "INSERT INTO dashboard_history VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO dashboard_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             rows,
         )
         self._remember(latest)
 
     def _load(
         self, tx: Tx, first: dict[str, int]
-    ) -> tuple[dict[str, tuple[int, d.DashboardState]], dict[tuple[str, int], str]]:
+    ) -> tuple[dict[str, tuple[int, d.DashboardState]], dict[str, dict[int, StoredRow]]]:
         """The remembered layouts still current, and the stored rows the page may meet
-        (from the version before each dashboard's first change in the page on)."""
+        (from the keyframe of the version before each dashboard's first change on)."""
         newest: dict[str, int] = {}
         for part in chunks(list(first)):
             marks = ", ".join("?" * len(part))
@@ -139,7 +182,7 @@ class DashboardHistory:
                 )
             )
         latest: dict[str, tuple[int, d.DashboardState]] = {}
-        stored: dict[tuple[str, int], str] = {}
+        stored: dict[str, dict[int, StoredRow]] = {}
         for did, version in first.items():
             top = newest.get(did)
             if top is None or top < version - 1:
@@ -148,12 +191,13 @@ class DashboardHistory:
             if known is not None and known[0] == top == version - 1:
                 latest[did] = known
                 continue
-            for v, layout in tx.fetchall(
-                "SELECT version, layout FROM dashboard_history "
-                "WHERE dashboard_id = ? AND version >= ?",
-                (did, version - 1),
-            ):
-                stored[did, v] = layout
+            stored[did] = rows_by_version(
+                tx.fetchall(
+                    "SELECT version, layout, event_type, change FROM dashboard_history "
+                    "WHERE dashboard_id = ? AND version >= ?",
+                    (did, keyframe_of(max(version - 1, 1))),
+                )
+            )
         return latest, stored
 
     def _remember(self, latest: dict[str, tuple[int, d.DashboardState]]) -> None:
