@@ -158,6 +158,17 @@ async def test_snapshots_are_taken_and_used(events: SqlEventStore) -> None:
     assert (state, version) == (Counter(25), 25)
 
 
+@pytest.fixture
+async def following(
+    events: SqlEventStore, projections: ProjectionStore
+) -> AsyncIterator[ProjectionRunner]:
+    """A runner following the store live (started; stopped afterwards)."""
+    runner = ProjectionRunner(events, projections, [Totals()])
+    await runner.start()
+    yield runner
+    await runner.stop()
+
+
 async def test_runner_catches_up_follows_live_and_gives_read_your_writes(
     events: SqlEventStore, projections: ProjectionStore
 ) -> None:
@@ -175,30 +186,23 @@ async def test_runner_catches_up_follows_live_and_gives_read_your_writes(
 
 
 async def test_read_your_writes_wakes_each_waiter_once_its_position_is_applied(
-    events: SqlEventStore, projections: ProjectionStore
+    events: SqlEventStore, projections: ProjectionStore, following: ProjectionRunner
 ) -> None:
-    handler = CommandHandler(events)
-    runner = ProjectionRunner(events, projections, [Totals()])
-    await runner.start()
-    try:
-        first = await handler.handle(SPEC, "counter:w", Increment(1), command_id="w1", user_id="u")
-        assert await runner.wait_for(first.position, timeout=5)
-        # Nobody writes this position yet: the wait times out and says so ...
-        assert not await runner.wait_for(first.position + 1, timeout=0.05)
-        # ... and waiters for the next two positions (and one already passed) are each
-        # woken by the write that reaches theirs, the timed-out waiter notwithstanding.
-        later = [
-            asyncio.ensure_future(runner.wait_for(first.position + n, timeout=5)) for n in (2, 1)
-        ]
-        assert await runner.wait_for(first.position, timeout=0.01)
-        await handler.handle(SPEC, "counter:w", Increment(1), command_id="w2", user_id="u")
-        assert await later[1]
-        assert not later[0].done()
-        await handler.handle(SPEC, "counter:w", Increment(1), command_id="w3", user_id="u")
-        assert await later[0]
-        assert await projections.query("SELECT total FROM totals") == [(3,)]
-    finally:
-        await runner.stop()
+    handler, runner = CommandHandler(events), following
+    first = await handler.handle(SPEC, "counter:w", Increment(1), command_id="w1", user_id="u")
+    assert await runner.wait_for(first.position, timeout=5)
+    # Nobody writes this position yet: the wait times out and says so ...
+    assert not await runner.wait_for(first.position + 1, timeout=0.05)
+    # ... and waiters for the next two positions (and one already passed) are each
+    # woken by the write that reaches theirs, the timed-out waiter notwithstanding.
+    later = [asyncio.ensure_future(runner.wait_for(first.position + n, timeout=5)) for n in (2, 1)]
+    assert await runner.wait_for(first.position, timeout=0.01)
+    await handler.handle(SPEC, "counter:w", Increment(1), command_id="w2", user_id="u")
+    assert await later[1]
+    assert not later[0].done()
+    await handler.handle(SPEC, "counter:w", Increment(1), command_id="w3", user_id="u")
+    assert await later[0]
+    assert await projections.query("SELECT total FROM totals") == [(3,)]
 
 
 async def test_rebuild_from_zero_equals_the_live_projection(
@@ -279,36 +283,34 @@ async def test_live_commits_reach_the_read_models_in_order_from_the_writer_threa
 
 
 async def test_a_page_the_database_refuses_halts_the_runner_until_it_restarts_from_its_checkpoints(
-    events: SqlEventStore, projections: ProjectionStore, monkeypatch: pytest.MonkeyPatch
+    events: SqlEventStore,
+    projections: ProjectionStore,
+    following: ProjectionRunner,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    handler = CommandHandler(events)
-    runner = ProjectionRunner(events, projections, [Totals()])
-    await runner.start()
-    try:
-        first = await handler.handle(SPEC, "counter:h", Increment(1), command_id="h1", user_id="u")
-        assert await runner.wait_for(first.position, timeout=5)
-        broken = {"left": 1}
-        real = SqliteProjectionDatabase.transaction
+    handler, runner = CommandHandler(events), following
+    first = await handler.handle(SPEC, "counter:h", Increment(1), command_id="h1", user_id="u")
+    assert await runner.wait_for(first.position, timeout=5)
+    broken = {"left": 1}
+    real = SqliteProjectionDatabase.transaction
 
-        def failing_once(self: SqliteProjectionDatabase, work: Any) -> Any:
-            if broken["left"]:
-                broken["left"] -= 1
-                raise sqlite3.OperationalError("disk I/O error")
-            return real(self, work)
+    def failing_once(self: SqliteProjectionDatabase, work: Any) -> Any:
+        if broken["left"]:
+            broken["left"] -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(self, work)
 
-        # The page fails, and so does applying its one event alone (the database is down):
-        # nothing past it may be applied, and the runner starts again from its checkpoints.
-        monkeypatch.setattr(SqliteProjectionDatabase, "transaction", failing_once)
-        monkeypatch.setattr(ProjectionRunner, "_apply_isolated", _refuse)
-        second = await handler.handle(SPEC, "counter:h", Increment(2), command_id="h2", user_id="u")
-        third = await handler.handle(SPEC, "counter:h", Increment(4), command_id="h3", user_id="u")
-        assert not await runner.wait_for(second.position, timeout=0.3)
-        monkeypatch.undo()
-        assert await runner.wait_for(third.position, timeout=10)
-        assert await projections.query("SELECT total FROM totals") == [(7,)]
-        assert runner.failures >= 1
-    finally:
-        await runner.stop()
+    # The page fails, and so does applying its one event alone (the database is down):
+    # nothing past it may be applied, and the runner starts again from its checkpoints.
+    monkeypatch.setattr(SqliteProjectionDatabase, "transaction", failing_once)
+    monkeypatch.setattr(ProjectionRunner, "_apply_isolated", _refuse)
+    second = await handler.handle(SPEC, "counter:h", Increment(2), command_id="h2", user_id="u")
+    third = await handler.handle(SPEC, "counter:h", Increment(4), command_id="h3", user_id="u")
+    assert not await runner.wait_for(second.position, timeout=0.3)
+    monkeypatch.undo()
+    assert await runner.wait_for(third.position, timeout=10)
+    assert await projections.query("SELECT total FROM totals") == [(7,)]
+    assert runner.failures >= 1
 
 
 def _refuse(self: ProjectionRunner, page: list[RecordedEvent]) -> dict[str, int]:
