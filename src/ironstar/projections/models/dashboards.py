@@ -37,6 +37,14 @@ _CHART_COLUMNS = (
     "height",
 )
 _CHART_TAB, _X = 2, 5
+# The events that read or write each child table: a page without any leaves the table
+# unread (most pages are one rename, move or resize: one or two reads, not three).
+_TAB_EVENTS = frozenset(
+    {d.DashboardCreated, d.TabAdded, d.TabRenamed, d.TabRemoved, d.TabsReordered}
+) | {d.DashboardRestored}
+_CHART_EVENTS = frozenset(
+    {d.ChartAdded, d.ChartRemoved, d.ChartMovedToTab, d.ChartMoved, d.ChartResized}
+) | {d.DashboardRestored}
 
 
 class DashboardLayouts:
@@ -74,8 +82,12 @@ class DashboardLayouts:
         dashboards = Rows("dashboards", _DASHBOARD_COLUMNS)
         tabs = Rows("dashboard_tabs", _TAB_COLUMNS, key_columns=2)
         charts = Rows("dashboard_charts", _CHART_COLUMNS, key_columns=2)
-        for rows in (dashboards, tabs, charts):
-            rows.load(tx, ids)
+        kinds = {type(event.data) for event in events}
+        dashboards.load(tx, ids)
+        if not kinds.isdisjoint(_TAB_EVENTS):
+            tabs.load(tx, ids)
+        if not kinds.isdisjoint(_CHART_EVENTS):
+            charts.load(tx, ids)
         for event in events:
             e = event.data
             did = e.dashboard_id
