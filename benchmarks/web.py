@@ -145,17 +145,19 @@ def floor_server(directory: Path) -> AbstractContextManager[tuple[str, int]]:
     return child_server("floor app", command, env, port, "/api/preferences", None)
 
 
-def floor(scratch: Path, users: int, seconds: float, measured: tuple[float, float, float]) -> None:
+def floor(
+    scratch: Path, users: int, seconds: float, measured: tuple[float, float, float, str]
+) -> None:
     """The same load on the floor app, measured in the same run: Ironstar's figures as a
     multiple of the least this stack and machine can do."""
     with floor_server(scratch / "floor") as (url, pid):
-        p50, p99, cpu = asyncio.run(
+        p50, p99, cpu, steal = asyncio.run(
             analysts(url, ({}, {}), "q", users, seconds, None, pid, quiet=True)
         )
     print(
         f"    baseline, the same load on the floor app (benchmarks/web_floor.py: FastAPI, one "
         f"durable append and one read-model write per command, each on its own thread): "
-        f"commands p50 {p50:.1f} ms  p99 {p99:.1f} ms, process {cpu:.0%} of one core"
+        f"commands p50 {p50:.1f} ms  p99 {p99:.1f} ms, process {cpu:.0%} of one core; {steal}"
     )
     print(
         f"    Ironstar / baseline: p50 {measured[0] / max(p50, 0.01):.1f}x  "
@@ -231,9 +233,9 @@ async def analysts(
     server_pid: int,
     *,
     quiet: bool = False,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, str]:
     """Run the load; print its figures (unless ``quiet``); return the commands' p50 and
-    p99 in ms and the process's share of one core."""
+    p99 in ms, the process's share of one core and the machine's steal meanwhile."""
     commands: list[float] = []
     reads: list[float] = []
     errors: dict[str, int] = {}
@@ -296,12 +298,14 @@ async def analysts(
         boards = await asyncio.gather(*(prepare(n) for n in range(count)))
         logged_before = (await asyncio.to_thread(server_log.stat)).st_size if server_log else 0
         cpu_before = cpu_seconds(server_pid)
+        ticks_before = machine_ticks()
         started = time.perf_counter()
         await asyncio.gather(
             *(analyst(n, b, c, started + seconds) for n, (b, c) in enumerate(boards))
         )
         elapsed = time.perf_counter() - started
         cpu_after = cpu_seconds(server_pid)
+        steal = steal_since(ticks_before)
 
     p50, p99 = pct(commands, 50) * 1000, pct(commands, 99) * 1000
     process = loop = 0.0
@@ -312,10 +316,10 @@ async def analysts(
     if errors:
         print(f"    errors: {errors}")
     if quiet or server_log is None:
-        return p50, p99, process
+        return p50, p99, process, steal
     print(
         f"(a) {count} concurrent analysts (one local user, own dashboards, "
-        f"{THINK[0]}-{THINK[1]} s between actions), {elapsed:.1f} s"
+        f"{THINK[0]}-{THINK[1]} s between actions), {elapsed:.1f} s; {steal}"
     )
     print(
         f"    commands: {len(commands)}  {len(commands) / elapsed:.0f}/s  "
@@ -337,7 +341,7 @@ async def analysts(
         f"sent, without time queued in the socket or event loop): commands p50 "
         f"{pct(inside, 50):.1f} ms  p99 {pct(inside, 99):.1f} ms"
     )
-    return p50, p99, process
+    return p50, p99, process, steal
 
 
 def cpu_seconds(pid: int) -> tuple[float, float] | None:
@@ -353,6 +357,24 @@ def cpu_seconds(pid: int) -> tuple[float, float] | None:
         return used(Path(f"/proc/{pid}/stat")), used(Path(f"/proc/{pid}/task/{pid}/stat"))
     except (OSError, ValueError):
         return None
+
+
+def machine_ticks() -> tuple[int, int] | None:
+    """(steal, total) CPU ticks of the whole machine so far, from /proc/stat."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_since(before: tuple[int, int] | None) -> str:
+    """The share of the machine's CPU time a hypervisor took since ``before`` (steal): on
+    a shared VM the same run is several times slower when it is high."""
+    after = machine_ticks()
+    if before is None or after is None or after[1] <= before[1]:
+        return "steal n/a"
+    return f"steal {(after[0] - before[0]) / (after[1] - before[1]):.0%} of machine CPU time"
 
 
 def server_side(server_log: Path, offset: int) -> list[float]:
