@@ -363,7 +363,7 @@ class ProjectionRunner:
         once if they continue exactly where the queue stands (otherwise - events of
         another process in between, or catch-up still behind - the follower reads them)."""
         loop = self._loop
-        if loop is not None and events and events[0].position == self._queued + 1:
+        if loop is not None and events:
             self._hand_off(events, loop, only_if_next=True)
 
     def _hand_off(

@@ -35,7 +35,7 @@ def keyframe_of(version: int) -> int:
 
 _STATE = msgspec.json.Decoder(d.DashboardState)
 _CHANGES: dict[str, msgspec.json.Decoder[Any]] = {
-    name: msgspec.json.Decoder(cls) for name, (cls, _) in EVENT_TYPES.items() if name in names_of(d)
+    name: msgspec.json.Decoder(EVENT_TYPES[name][0]) for name in names_of(d)
 }
 
 
@@ -132,13 +132,12 @@ class DashboardHistory:
             e = event.data
             did, version = e.dashboard_id, event.stream_version
             known = latest.get(did)
+            mine = stored.setdefault(did, {})
             if known is not None and known[0] == version - 1:
                 before: d.DashboardState | None = known[1]
             else:
-                mine = stored.get(did, {})
                 before = layout_after(version - 1, mine) if version > 1 else None
             after = d.evolve(before, e)
-            mine = stored.setdefault(did, {})
             if version in mine:  # INSERT ... ON CONFLICT DO NOTHING keeps the row
                 latest.pop(did, None)
                 continue
