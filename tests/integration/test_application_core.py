@@ -133,6 +133,33 @@ async def test_concurrent_handlers_re_decide_on_conflict(events: SqlEventStore) 
     assert totals == list(range(1, 41))
 
 
+async def test_one_handler_runs_commands_on_one_stream_one_at_a_time(
+    events: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued on the stream's lock, never racing: each command appends exactly once
+    (a race shows as a version conflict and a second append)."""
+    handler = CommandHandler(events)
+    appends = 0
+    append = events.append
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal appends
+        appends += 1
+        return await append(*args, **kwargs)
+
+    monkeypatch.setattr(events, "append", counted)
+
+    async def client(k: int) -> None:
+        for j in range(10):
+            await handler.handle(
+                SPEC, "counter:x", Increment(1), command_id=f"{k}-{j}", user_id="u"
+            )
+
+    await asyncio.gather(*(client(k) for k in range(4)))
+    assert [e.data.total for e in await events.read_stream("counter:x")] == list(range(1, 41))
+    assert appends == 40
+
+
 async def test_a_command_that_changes_nothing_writes_nothing(events: SqlEventStore) -> None:
     result = await CommandHandler(events).handle(
         SPEC, "counter:a", Increment(0), command_id="z", user_id="u"

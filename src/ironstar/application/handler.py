@@ -51,12 +51,20 @@ class _Loaded:
         self.version = version
 
 
+class _StreamLock:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0  # tasks holding or awaiting the lock
+
+
 class CommandHandler:
     def __init__(self, store: EventStore, *, cache_size: int = 10_000) -> None:
         self._store = store
         self._cache: OrderedDict[str, _Loaded] = OrderedDict()
         self._cache_size = cache_size
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _StreamLock] = {}
 
     async def handle(
         self,
@@ -70,9 +78,15 @@ class CommandHandler:
     ) -> CommandResult:
         """Decide and append; commands on one stream in this process queue up rather
         than race (other processes are handled by the expected-version retry)."""
-        lock = self._locks.setdefault(stream_id, asyncio.Lock())
+        # A stream's lock lives while anyone holds or awaits it. (Dropping it once it
+        # looked unlocked was a race: a released lock looks unlocked until its next
+        # waiter runs, so a newcomer made a second lock and ran beside that waiter.)
+        held = self._locks.get(stream_id)
+        if held is None:
+            held = self._locks[stream_id] = _StreamLock()
+        held.users += 1
         try:
-            async with lock:
+            async with held.lock:
                 return await self._handle(
                     spec,
                     stream_id,
@@ -82,7 +96,8 @@ class CommandHandler:
                     correlation_id=correlation_id,
                 )
         finally:
-            if not lock.locked() and self._locks.get(stream_id) is lock:
+            held.users -= 1
+            if not held.users:
                 del self._locks[stream_id]
 
     async def _handle(
