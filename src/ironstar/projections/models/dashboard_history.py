@@ -172,13 +172,18 @@ class DashboardHistory:
         (from the keyframe of the version before each dashboard's first change on)."""
         newest: dict[str, int] = {}
         for part in chunks(list(first)):
-            marks = ", ".join("?" * len(part))
+            # One index seek per dashboard. (max() over "dashboard_id IN (...) GROUP BY"
+            # read every version of each dashboard instead: the 10,000th change of a
+            # dashboard cost ~1 ms here, the first a few microseconds.)
+            wanted = ", ".join(["(CAST(? AS TEXT))"] * len(part))
             newest.update(
-                tx.fetchall(
-                    "SELECT dashboard_id, max(version) FROM dashboard_history "
-                    f"WHERE dashboard_id IN ({marks}) GROUP BY dashboard_id",
+                (did, version)
+                for did, version in tx.fetchall(
+                    f"WITH wanted(did) AS (VALUES {wanted}) SELECT did, (SELECT max(version) "
+                    "FROM dashboard_history WHERE dashboard_id = wanted.did) FROM wanted",
                     part,
                 )
+                if version is not None
             )
         latest: dict[str, tuple[int, d.DashboardState]] = {}
         stored: dict[str, dict[int, StoredRow]] = {}
