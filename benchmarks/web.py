@@ -296,6 +296,9 @@ async def analysts(
                 await asyncio.sleep(rng.uniform(*THINK))
 
         boards = await asyncio.gather(*(prepare(n) for n in range(count)))
+        # The server's log writer flushes every 20 ms: let the set-up's request lines land
+        # before noting where the measured run's lines start (they are not commands of it).
+        await asyncio.sleep(0.3)
         logged_before = (await asyncio.to_thread(server_log.stat)).st_size if server_log else 0
         cpu_before = cpu_seconds(server_pid)
         ticks_before = machine_ticks()
