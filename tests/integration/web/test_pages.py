@@ -3,8 +3,10 @@ found, forms need the CSRF token, a double submit writes once, errors show inlin
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -57,11 +59,23 @@ def test_every_page_renders_for_its_owner(lab: ServedApp, analyst: httpx.Client)
         "/history": "Query provenance",
         "/preferences": "Default catalog",
     }
+    # The navigation rail marks the section a page belongs to (a dashboard's history is
+    # under Dashboards; the rail's History is query provenance).
+    section = {
+        "/query": "/query",
+        board: "/dashboards",
+        f"{board}/history": "/dashboards",
+        "/history": "/history",
+        "/saved-queries": "/saved-queries",
+    }
     for path, text in expected.items():
         response = analyst.get(path)
         assert response.status_code == 200, (path, response.text[:500])
         assert text in response.text, path
         assert "Traceback" not in response.text
+        if path in section:
+            marked = re.findall(r'href="([^"]+)" title="[^"]+" aria-current="page"', response.text)
+            assert [urlsplit(href).path for href in marked] == [section[path]], path
     twin = analyst.get(board, headers={"accept": "application/json"})
     assert twin.json()["name"] == "Q4 Metrics"
     csv = analyst.get(f"/queries/{query_id}/export.csv")

@@ -400,7 +400,7 @@ async def dashboard_history(
             people[entry["user_id"]] = (
                 (user["display_name"] or user["login"]) if user else entry["user_id"]
             )
-    context = await layout_context(request, viewer, "history")
+    context = await layout_context(request, viewer, "dashboards")
     context.update(
         dashboard=layout,
         history=history,
