@@ -137,6 +137,14 @@ async def test_the_whole_workflow(services: Services) -> None:
     assert failed["status"] == "failed" and failed["failure_kind"] == "syntax"
     assert failed["failure_position"] is not None and failed["failure_message"]
 
+    # A failure says whose it is - the SQL's, or the data's - never Ironstar's "internal".
+    for sql, kind in (
+        ("SELECT * FROM no_such_table", "syntax"),
+        ("SELECT CAST(station AS DATE) FROM measurements", "execution"),
+    ):
+        refused = await settled(services, ada, await wf.start_query(ada, sql, "lab"))
+        assert (refused["status"], refused["failure_kind"]) == ("failed", kind), sql
+
     slow = "SELECT count(*) FROM range(100000000000) a(i) WHERE i % 7 = 3"
     timed_out = await settled(services, ada, await wf.start_query(ada, slow, "lab"))
     assert (timed_out["status"], timed_out["failure_kind"]) == ("failed", "timeout")

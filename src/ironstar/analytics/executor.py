@@ -138,6 +138,8 @@ class QueryExecutor:
             return QueryFailed("sql_not_allowed", _message(exc))
         except duckdb.ParserException as exc:
             return QueryFailed("syntax", _message(exc))
+        except (duckdb.BinderException, duckdb.CatalogException) as exc:
+            return QueryFailed("binding", _message(exc))  # no such table, column, function
         except duckdb.Error as exc:
             if handle.stop_reason is not None:  # an interrupt can surface as another error
                 return self._stopped(handle, timeout)

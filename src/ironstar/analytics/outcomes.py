@@ -10,6 +10,7 @@ from ironstar.analytics.results import ResultSummary
 
 FailureKind = Literal[
     "syntax",
+    "binding",  # parses, but names no such table, column or function
     "sql_not_allowed",
     "timeout",
     "resource",

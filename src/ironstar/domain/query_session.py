@@ -50,11 +50,13 @@ class QueryStatus(enum.StrEnum):
 
 
 class FailureKind(enum.StrEnum):
-    SYNTAX = "syntax"  # the SQL does not parse (or binds to nothing)
+    SYNTAX = "syntax"  # the SQL does not parse (or binds to nothing: no such table, column)
+    NOT_ALLOWED = "not_allowed"  # a statement the sandbox refuses (writes, files, ATTACH)
+    EXECUTION = "execution"  # valid SQL the data refused while it ran (a failed cast, say)
     TIMEOUT = "timeout"
     RESOURCE = "resource"  # memory or other limits of the sandbox
     CATALOG_UNAVAILABLE = "catalog_unavailable"
-    INTERNAL = "internal"
+    INTERNAL = "internal"  # Ironstar itself failed: not the query's fault
 
 
 class ResultColumn(Value, frozen=True, kw_only=True):

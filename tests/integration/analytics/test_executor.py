@@ -90,15 +90,26 @@ async def test_empty_result_keeps_its_schema(async_engine: Engine) -> None:
     assert csv.decode().strip() == '"id","label"'
 
 
-async def test_runtime_errors_are_execution_failures_without_traceback(
+async def test_a_missing_table_is_a_binding_failure_without_traceback(
     async_engine: Engine,
 ) -> None:
     outcome = await async_engine.executor.run(
         QueryRequest("missing", "u", "SELECT * FROM no_such_table", "lab")
     )
     assert isinstance(outcome, QueryFailed)
-    assert outcome.kind == "execution"
+    assert outcome.kind == "binding"
     assert "no_such_table" in outcome.message and "Traceback" not in outcome.message
+
+
+async def test_data_the_query_cannot_handle_is_an_execution_failure(
+    async_engine: Engine,
+) -> None:
+    outcome = await async_engine.executor.run(
+        QueryRequest("cast", "u", "SELECT CAST(label AS INTEGER) FROM measurements", "lab")
+    )
+    assert isinstance(outcome, QueryFailed)
+    assert outcome.kind == "execution"
+    assert "Traceback" not in outcome.message
 
 
 async def test_per_user_limit_queues_a_users_queries(lab_dir: Path) -> None:

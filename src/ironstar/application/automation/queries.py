@@ -23,8 +23,11 @@ from ironstar.eventstore.model import EventFilter
 
 log = logging.getLogger(__name__)
 JOB = "query-runner"
-_KINDS = {
+_KINDS = {  # the engine's outcome kinds; anything else is Ironstar's own failure
     "syntax": q.FailureKind.SYNTAX,
+    "binding": q.FailureKind.SYNTAX,
+    "sql_not_allowed": q.FailureKind.NOT_ALLOWED,
+    "execution": q.FailureKind.EXECUTION,
     "timeout": q.FailureKind.TIMEOUT,
     "resource": q.FailureKind.RESOURCE,
     "catalog_unavailable": q.FailureKind.CATALOG_UNAVAILABLE,
