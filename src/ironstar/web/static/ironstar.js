@@ -1185,11 +1185,11 @@
     if (form && typeof form.requestSubmit === "function") form.requestSubmit();
   });
 
-  // Ctrl/Cmd+Enter in the SQL editor runs the query.
+  // Ctrl/Cmd+Enter anywhere in the query form (the SQL, the dataset, the chart fields)
+  // runs the query.
   doc.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
-    const editor = event.target.closest && event.target.closest(".sql-editor");
-    const form = editor && editor.form;
+    const form = event.target.closest && event.target.closest("#query-form");
     if (form && typeof form.requestSubmit === "function") {
       event.preventDefault();
       form.requestSubmit();
