@@ -17,6 +17,8 @@ from typing import Any
 import jinja2
 import pytest
 
+from ironstar.web.routes.pages_support import add_filters
+
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "src" / "ironstar" / "web"
 STATIC = WEB / "static"
@@ -52,6 +54,7 @@ def environment() -> jinja2.Environment:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    add_filters(env)
     env.globals["static_url"] = lambda path: f"/static/{path}?v=test"
     env.globals["url_for"] = lambda name, **params: f"/{name}"
     return env
@@ -266,6 +269,17 @@ def test_a_page_renders_with_base_and_every_macro() -> None:
     assert 'data-chart-src="/charts/1.json"' in html
     assert "CATALOG_UNAVAILABLE" in html
     assert csp_problems(html) == []
+
+
+def test_float_cells_show_at_most_six_decimals_and_keep_the_exact_value() -> None:
+    table = environment().from_string(
+        '{% import "macros.html" as ui %}{{ ui.data_table(columns, rows) }}'
+    )
+    values = [79.83544303797468, 0.1 + 0.2, 81.0, 1234567.891, 0.00001234, -2e20, 7]
+    html = table.render(columns=[{"key": "v", "label": "v"}], rows=[{"v": v} for v in values])
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert cells == ["79.835443", "0.3", "81.0", "1234567.891", "1.234e-05", "-2e+20", "7"]
+    assert '<td class="num" title="79.83544303797468">' in html
 
 
 def test_base_needs_only_theme_token_and_user() -> None:

@@ -6,6 +6,7 @@ No ``router`` here: the app factory only mounts modules that define one.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -50,18 +52,30 @@ def templates() -> Jinja2Templates:
         shared = getattr(templating, "templates", None)
     if isinstance(shared, Jinja2Templates):
         shared.env.globals.setdefault("static_url", static_url)
-        _add_filters(shared)
+        add_filters(shared.env)
         return shared
     own = Jinja2Templates(directory=str(TEMPLATES_DIR))
     own.env.globals["static_url"] = static_url
-    _add_filters(own)
+    add_filters(own.env)
     return own
 
 
-def _add_filters(t: Jinja2Templates) -> None:
-    t.env.filters.setdefault("when", format_time)
-    t.env.filters.setdefault("thousands", lambda n: "" if n is None else f"{int(n):,}")
-    t.env.filters.setdefault("duration", format_duration)
+def add_filters(env: jinja2.Environment) -> None:
+    env.filters.setdefault("when", format_time)
+    env.filters.setdefault("thousands", lambda n: "" if n is None else f"{int(n):,}")
+    env.filters.setdefault("duration", format_duration)
+    env.filters.setdefault("decimal", format_float)
+
+
+def format_float(value: float) -> str:
+    """A float as a table cell shows it: at most six decimals, so binary noise
+    (0.30000000000000004) and long quotients do not swamp the column; tiny and huge
+    magnitudes in scientific notation. The cell's title keeps the exact value."""
+    magnitude = abs(value)
+    if not math.isfinite(value) or (magnitude and not 1e-4 <= magnitude < 1e15):
+        return f"{value:.6g}"
+    text = f"{value:.6f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text  # "81.0": still reads as a float
 
 
 def format_time(epoch: float | None) -> str:
