@@ -39,6 +39,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from ironstar.web.formatting import add_filters
+
 __all__ = ["SLOTS", "TEMPLATES_DIR", "Slotted", "render", "static_url", "templates"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -72,6 +74,7 @@ templates = Jinja2Templates(
     )
 )
 templates.env.globals["static_url"] = static_url
+add_filters(templates.env)
 
 
 async def page_defaults(request: Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from ironstar.web.routes.pages_support import add_filters
+from ironstar.web.formatting import add_filters
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "src" / "ironstar" / "web"
@@ -269,6 +269,19 @@ def test_a_page_renders_with_base_and_every_macro() -> None:
     assert 'data-chart-src="/charts/1.json"' in html
     assert "CATALOG_UNAVAILABLE" in html
     assert csp_problems(html) == []
+
+
+def test_every_filter_a_template_uses_is_on_the_shared_environment_from_the_start() -> None:
+    """A template compiled before a filter is registered fails for it ever after (a
+    result page answered 500 once a page without floats had compiled the macros first)."""
+    from ironstar.web.templating import templates
+
+    env = templates.env
+    used: set[str] = set()
+    for path in TEMPLATES.rglob("*.html"):
+        ast = env.parse(path.read_text())
+        used |= {node.name for node in ast.find_all(jinja2.nodes.Filter)}
+    assert used and used <= set(env.filters), used - set(env.filters)
 
 
 def test_float_cells_show_at_most_six_decimals_and_keep_the_exact_value() -> None:

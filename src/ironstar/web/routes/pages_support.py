@@ -6,15 +6,12 @@ No ``router`` here: the app factory only mounts modules that define one.
 from __future__ import annotations
 
 import hashlib
-import math
-import time
 import uuid
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -22,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from ironstar.ids import new_id
 from ironstar.web.context import Viewer, check_csrf, idempotency_key, services_of
 from ironstar.web.errors import WebError, describe
+from ironstar.web.formatting import add_filters
 
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -58,41 +56,6 @@ def templates() -> Jinja2Templates:
     own.env.globals["static_url"] = static_url
     add_filters(own.env)
     return own
-
-
-def add_filters(env: jinja2.Environment) -> None:
-    env.filters.setdefault("when", format_time)
-    env.filters.setdefault("thousands", lambda n: "" if n is None else f"{int(n):,}")
-    env.filters.setdefault("duration", format_duration)
-    env.filters.setdefault("decimal", format_float)
-
-
-def format_float(value: float) -> str:
-    """A float as a table cell shows it: at most six decimals, so binary noise
-    (0.30000000000000004) and long quotients do not swamp the column; tiny and huge
-    magnitudes in scientific notation. The cell's title keeps the exact value."""
-    magnitude = abs(value)
-    if not math.isfinite(value) or (magnitude and not 1e-4 <= magnitude < 1e15):
-        return f"{value:.6g}"
-    text = f"{value:.6f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text  # "81.0": still reads as a float
-
-
-def format_time(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(epoch)))
-
-
-def format_duration(ms: float | None) -> str:
-    if ms is None:
-        return ""
-    ms = float(ms)
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.2f} s"
-    return f"{int(ms // 60_000)} min {ms % 60_000 / 1000:.0f} s"
 
 
 async def layout_context(request: Request, viewer: Viewer, active_nav: str) -> dict[str, Any]:
