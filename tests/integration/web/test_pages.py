@@ -28,9 +28,11 @@ def analyst(lab: ServedApp) -> Iterator[httpx.Client]:
         yield client
 
 
-def completed_query(lab: ServedApp, client: httpx.Client) -> str:
+def completed_query(lab: ServedApp, client: httpx.Client, *, chart: bool = True) -> str:
     assert client.post("/catalogs/select", data={"catalog_id": "lab"}).status_code == 303
-    form = {"sql": TOTALS, "chart_type": "bar", "x": "station", "y": "total"}
+    form = {"sql": TOTALS}
+    if chart:
+        form.update(chart_type="bar", x="station", y="total")
     response = client.post("/queries", data=form)
     assert response.status_code == 303, response.text
     query_id = response.headers["location"].rsplit("/", 1)[1]
@@ -82,6 +84,20 @@ def test_every_page_renders_for_its_owner(lab: ServedApp, analyst: httpx.Client)
     assert csv.status_code == 200 and csv.text.splitlines()[0].replace('"', "") == "station,total"
     chart = analyst.get(f"/charts/{query_id}.json").json()
     assert chart["series"][0]["type"] == "bar"
+
+
+def test_a_result_without_a_chart_gets_a_suggested_one(
+    lab: ServedApp, analyst: httpx.Client
+) -> None:
+    query_id = completed_query(lab, analyst, chart=False)
+    page = analyst.get(f"/queries/{query_id}").text
+    assert "suggested from the result" in page
+    # station and total are both numbers: a scatter of one against the other
+    assert '<option value="scatter" selected>' in page and "data-chart-src=" in page
+    src = re.search(r'data-chart-src="([^"]+)"', page)
+    assert src is not None
+    chart = analyst.get(src.group(1).replace("&amp;", "&"))
+    assert chart.status_code == 200 and chart.json()["series"][0]["type"] == "scatter"
 
 
 def test_another_users_dashboard_is_not_found(lab: ServedApp, analyst: httpx.Client) -> None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ironstar.analytics.charts.config import ChartType
+from ironstar.analytics.charts.suggest import suggested_config
 from ironstar.domain import errors
 from ironstar.domain.grid import GridRect
 from ironstar.web.context import Viewer, require_viewer, services_of
@@ -177,6 +178,17 @@ async def result_context(
         for name, kind in (result.columns if result else ())
     ]
     preview_config = chart_config_from(params, "cfg_") or query["chart_config"]
+    preview = await chart_preview(request, query, preview_config)
+    suggested = None
+    if not preview_config and result is not None:
+        # Nothing chosen yet: draw a first chart from the column kinds (unless it would
+        # only show a refusal - then the configurator starts empty as before).
+        suggested = suggested_config(result.table.schema)
+        tried = await chart_preview(request, query, suggested) if suggested else {}
+        if "src" in tried:
+            preview_config, preview = suggested, tried
+        else:
+            suggested = None
     return {
         "query": query,
         "result": result,
@@ -189,8 +201,9 @@ async def result_context(
         "direction": direction,
         "page_href": lambda n: href(page=n),
         "sort_href": lambda key, d: href(sort=key, dir=d, page=1),
-        "preview": await chart_preview(request, query, preview_config),
+        "preview": preview,
         "config": preview_config or {},
+        "config_suggested": suggested is not None,
         "chart_types": [t.value for t in ChartType],
         "dashboards": await services.app.reads.dashboards(viewer.user_id),
         "live_query": urllib.parse.urlencode(
