@@ -90,26 +90,22 @@ async def test_empty_result_keeps_its_schema(async_engine: Engine) -> None:
     assert csv.decode().strip() == '"id","label"'
 
 
-async def test_a_missing_table_is_a_binding_failure_without_traceback(
-    async_engine: Engine,
+@pytest.mark.parametrize(
+    ("sql", "kind", "named"),
+    [
+        # no such table: the SQL binds to nothing
+        ("SELECT * FROM no_such_table", "binding", "no_such_table"),
+        # valid SQL the data refuses while it runs
+        ("SELECT CAST(label AS INTEGER) FROM measurements", "execution", "sample-"),
+    ],
+)
+async def test_a_failure_says_what_kind_it_is_without_traceback(
+    async_engine: Engine, sql: str, kind: str, named: str
 ) -> None:
-    outcome = await async_engine.executor.run(
-        QueryRequest("missing", "u", "SELECT * FROM no_such_table", "lab")
-    )
+    outcome = await async_engine.executor.run(QueryRequest(f"fails-{kind}", "u", sql, "lab"))
     assert isinstance(outcome, QueryFailed)
-    assert outcome.kind == "binding"
-    assert "no_such_table" in outcome.message and "Traceback" not in outcome.message
-
-
-async def test_data_the_query_cannot_handle_is_an_execution_failure(
-    async_engine: Engine,
-) -> None:
-    outcome = await async_engine.executor.run(
-        QueryRequest("cast", "u", "SELECT CAST(label AS INTEGER) FROM measurements", "lab")
-    )
-    assert isinstance(outcome, QueryFailed)
-    assert outcome.kind == "execution"
-    assert "Traceback" not in outcome.message
+    assert outcome.kind == kind
+    assert named in outcome.message and "Traceback" not in outcome.message
 
 
 async def test_per_user_limit_queues_a_users_queries(lab_dir: Path) -> None:
