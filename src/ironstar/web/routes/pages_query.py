@@ -178,17 +178,11 @@ async def result_context(
         for name, kind in (result.columns if result else ())
     ]
     preview_config = chart_config_from(params, "cfg_") or query["chart_config"]
-    preview = await chart_preview(request, query, preview_config)
     suggested = None
     if not preview_config and result is not None:
-        # Nothing chosen yet: draw a first chart from the column kinds (unless it would
-        # only show a refusal - then the configurator starts empty as before).
-        suggested = suggested_config(result.table.schema)
-        tried = await chart_preview(request, query, suggested) if suggested else {}
-        if "src" in tried:
-            preview_config, preview = suggested, tried
-        else:
-            suggested = None
+        # Nothing chosen yet: a first chart from the column kinds (valid by construction).
+        suggested = preview_config = suggested_config(result.table.schema)
+    preview = await chart_preview(request, query, preview_config)
     return {
         "query": query,
         "result": result,
